@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* Devices on the MMIO and port-I/O buses. */
+#include "hv_internal.h"
+
+static struct hv__rangemap *hv__bus(hv_vm_t *vm, hv_bus_t bus)
+{
+	return bus == HV_BUS_PIO ? &vm->pio : &vm->mem;
+}
+
+static hv_status_t hv__check_device(hv_vm_t *vm, const hv_device_config_t *c)
+{
+	if (HV__CHECK_STRUCT(c, hv_device_config_t) != HV_OK)
+		return HV_ERR_ABI;
+	if ((unsigned)c->bus > HV_BUS_PIO || c->ops == NULL)
+		return HV_ERR_INVALID_ARG;
+	if (c->ops->struct_size != sizeof(hv_device_ops_t) ||
+	    c->ops->version != HV_DEVICE_OPS_VERSION)
+		return HV_ERR_ABI;
+	if (c->ops->read == NULL || c->ops->write == NULL)
+		return HV_ERR_INVALID_ARG;
+	if (c->bus == HV_BUS_PIO && (vm->caps.flags & HV_CAP_PIO) == 0)
+		return HV_ERR_UNSUPPORTED;
+	if (hv__vm_state(vm) == HV_VM_RUNNING)
+		return HV_ERR_STATE;
+	return hv__rangemap_check(hv__bus(vm, c->bus), c->base, c->size);
+}
+
+hv_status_t hv_device_add(hv_vm_t *vm, const hv_device_config_t *config, hv_device_t **out)
+{
+	hv_device_t *dev;
+	hv_status_t st;
+
+	if (vm == NULL || config == NULL)
+		return HV_ERR_INVALID_ARG;
+	st = hv__check_device(vm, config);
+	if (st != HV_OK)
+		return st;
+	dev = hv__alloc(sizeof(*dev));
+	if (dev == NULL)
+		return HV_ERR_NO_MEMORY;
+	dev->vm = vm;
+	dev->bus = config->bus;
+	dev->base = config->base;
+	dev->last = config->base + (config->size - 1);
+	dev->ops = config->ops;
+	dev->ctx = config->ctx;
+	st = HV_ERR_NO_MEMORY;
+	dev->name = hv__strdup(config->name != NULL ? config->name : "device");
+	if (dev->name == NULL)
+		goto err;
+	st = hv__rangemap_insert(hv__bus(vm, config->bus), config->base, config->size,
+				 HV__RANGE_DEVICE, dev);
+	if (st != HV_OK)
+		goto err;
+	hv__vm_invalidate_caches(vm);
+	HV_LOGI("vm %s: device %s on %s at 0x%llx size 0x%llx", vm->name, dev->name,
+		dev->bus == HV_BUS_PIO ? "pio" : "mmio", (unsigned long long)config->base,
+		(unsigned long long)config->size);
+	if (out != NULL)
+		*out = dev;
+	return HV_OK;
+err:
+	hv__strfree(dev->name);
+	hv__free(dev, sizeof(*dev));
+	return st;
+}
+
+static void hv__device_free(hv_device_t *dev)
+{
+	if (dev->ops->destroy != NULL)
+		dev->ops->destroy(dev->ctx);
+	hv__strfree(dev->name);
+	hv__free(dev, sizeof(*dev));
+}
+
+hv_status_t hv_device_remove(hv_device_t *device)
+{
+	hv_vm_t *vm;
+
+	if (device == NULL)
+		return HV_OK;
+	vm = device->vm;
+	if (hv__vm_state(vm) == HV_VM_RUNNING)
+		return HV_ERR_STATE;
+	hv__rangemap_remove(hv__bus(vm, device->bus), device);
+	hv__vm_invalidate_caches(vm);
+	hv__device_free(device);
+	return HV_OK;
+}
+
+void *hv_device_ctx(const hv_device_t *device)
+{
+	return device != NULL ? device->ctx : NULL;
+}
+
+hv_vm_t *hv_device_vm(const hv_device_t *device)
+{
+	return device != NULL ? device->vm : NULL;
+}
+
+static void hv__release_bus(struct hv__rangemap *map)
+{
+	size_t i = map->count;
+
+	while (i-- > 0) {
+		if (map->v[i].kind == HV__RANGE_DEVICE) {
+			hv_device_t *dev = map->v[i].obj;
+
+			hv__rangemap_remove(map, dev);
+			hv__device_free(dev);
+		}
+	}
+}
+
+void hv__vm_release_devices(hv_vm_t *vm)
+{
+	hv__release_bus(&vm->mem);
+	hv__release_bus(&vm->pio);
+}
+
+static void hv__reset_bus(struct hv__rangemap *map)
+{
+	size_t i;
+
+	for (i = 0; i < map->count; i++) {
+		if (map->v[i].kind == HV__RANGE_DEVICE) {
+			hv_device_t *dev = map->v[i].obj;
+
+			if (dev->ops->reset != NULL)
+				dev->ops->reset(dev->ctx);
+		}
+	}
+}
+
+void hv__vm_reset_devices(hv_vm_t *vm)
+{
+	struct hv_irq_line *l;
+
+	hv__reset_bus(&vm->mem);
+	hv__reset_bus(&vm->pio);
+	for (l = vm->lines; l != NULL; l = l->next)
+		hv_irq_line_lower(l);
+}

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* The hosted platform: libc allocation, stderr logging, POSIX clocks, mutexes and threads. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "hv_internal.h"
+
+#define HV__HUGE (2u << 20)
+
+static void *hosted_alloc(void *ctx, size_t size, size_t align)
+{
+	void *p = NULL;
+
+	(void)ctx;
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	if (posix_memalign(&p, align, size) != 0)
+		return NULL;
+	return p;
+}
+
+static void hosted_free(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	(void)size;
+	free(ptr);
+}
+
+static void hosted_log(void *ctx, hv_log_level_t level, const char *line)
+{
+	static const char *const names[] = { "", "error", "warn", "info", "debug", "trace" };
+
+	(void)ctx;
+	fprintf(stderr, "hvlib %s: %s\n", (unsigned)level < 6 ? names[level] : "?", line);
+}
+
+static uint64_t hosted_time_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void hosted_panic(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+	abort();
+}
+
+static void *hosted_lock_create(void *ctx)
+{
+	pthread_mutex_t *m = malloc(sizeof(*m));
+
+	(void)ctx;
+	if (m != NULL && pthread_mutex_init(m, NULL) != 0) {
+		free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+static void hosted_lock_destroy(void *ctx, void *lock)
+{
+	(void)ctx;
+	pthread_mutex_destroy(lock);
+	free(lock);
+}
+
+static void hosted_lock_acquire(void *ctx, void *lock)
+{
+	(void)ctx;
+	pthread_mutex_lock(lock);
+}
+
+static void hosted_lock_release(void *ctx, void *lock)
+{
+	(void)ctx;
+	pthread_mutex_unlock(lock);
+}
+
+struct hosted_thread {
+	pthread_t tid;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void *hosted_thread_main(void *p)
+{
+	struct hosted_thread *t = p;
+
+	t->fn(t->arg);
+	return NULL;
+}
+
+static hv_status_t hosted_thread_create(void *ctx, void (*fn)(void *arg), void *arg, void **out)
+{
+	struct hosted_thread *t = malloc(sizeof(*t));
+
+	(void)ctx;
+	if (t == NULL)
+		return HV_ERR_NO_MEMORY;
+	t->fn = fn;
+	t->arg = arg;
+	if (pthread_create(&t->tid, NULL, hosted_thread_main, t) != 0) {
+		free(t);
+		return HV_ERR_BACKEND;
+	}
+	*out = t;
+	return HV_OK;
+}
+
+static void hosted_thread_join(void *ctx, void *thread)
+{
+	struct hosted_thread *t = thread;
+
+	(void)ctx;
+	pthread_join(t->tid, NULL);
+	free(t);
+}
+
+/*
+ * Guest RAM from mmap, 2 MiB-aligned when it is at least that large, so the host can back it
+ * with huge pages and nested paging stays cheap.
+ */
+static void *hosted_ram_alloc(void *ctx, size_t size)
+{
+	size_t span = size >= HV__HUGE ? size + HV__HUGE : size;
+	uint8_t *p, *aligned;
+
+	(void)ctx;
+	p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (span == size)
+		return p;
+	aligned = (uint8_t *)(((uintptr_t)p + HV__HUGE - 1) & ~(uintptr_t)(HV__HUGE - 1));
+	if (aligned != p)
+		munmap(p, (size_t)(aligned - p));
+	if (aligned + size != p + span)
+		munmap(aligned + size, (size_t)(p + span - (aligned + size)));
+	madvise(aligned, size, MADV_HUGEPAGE);
+	return aligned;
+}
+
+static void hosted_ram_free(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	munmap(ptr, size);
+}
+
+static const hv_platform_ops_t hosted_ops = {
+	.struct_size = sizeof(hv_platform_ops_t),
+	.version = HV_PLATFORM_OPS_VERSION,
+	.alloc = hosted_alloc,
+	.free = hosted_free,
+	.log = hosted_log,
+	.time_ns = hosted_time_ns,
+	.panic = hosted_panic,
+	.lock_create = hosted_lock_create,
+	.lock_destroy = hosted_lock_destroy,
+	.lock_acquire = hosted_lock_acquire,
+	.lock_release = hosted_lock_release,
+	.thread_create = hosted_thread_create,
+	.thread_join = hosted_thread_join,
+	.ram_alloc = hosted_ram_alloc,
+	.ram_free = hosted_ram_free,
+};
+
+const hv_platform_ops_t *hv_platform_hosted(void)
+{
+	return &hosted_ops;
+}
