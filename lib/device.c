@@ -88,6 +88,11 @@ hv_status_t hv_device_remove(hv_device_t *device)
 	return HV_OK;
 }
 
+hv_status_t hv__vm_reserve(hv_vm_t *vm, hv_bus_t bus, uint64_t base, uint64_t size)
+{
+	return hv__rangemap_insert(hv__bus(vm, bus), base, size, HV__RANGE_RESERVED, NULL);
+}
+
 void *hv_device_ctx(const hv_device_t *device)
 {
 	return device != NULL ? device->ctx : NULL;

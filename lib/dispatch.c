@@ -41,7 +41,7 @@ static hv_status_t hv__dispatch_pio(hv_vcpu_t *vcpu, hv_exit_t *exit)
 	const hv_device_t *dev;
 	uint32_t i;
 
-	if (HV__UNLIKELY(r == NULL || port + width - 1 > r->last ||
+	if (HV__UNLIKELY(r == NULL || r->kind != HV__RANGE_DEVICE || port + width - 1 > r->last ||
 			 (width != 1 && width != 2 && width != 4))) {
 		uint64_t v = 0;
 
@@ -114,7 +114,8 @@ static hv_status_t hv__dispatch_mmio(hv_vcpu_t *vcpu, hv_exit_t *exit)
 
 	if (HV__UNLIKELY(dev == NULL || gpa < dev->base || gpa + (width - 1) > dev->last)) {
 		r = hv__rangemap_find(&vm->mem, gpa);
-		if (r == NULL || gpa + (width - 1) > r->last || gpa + (width - 1) < gpa ||
+		if (r == NULL || r->kind == HV__RANGE_RESERVED || gpa + (width - 1) > r->last ||
+		    gpa + (width - 1) < gpa ||
 		    (width != 1 && width != 2 && width != 4 && width != 8)) {
 			uint64_t v = 0;
 

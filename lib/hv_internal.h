@@ -84,6 +84,7 @@ void hv__panic(const char *file, int line, const char *what) __attribute__((nore
 enum hv__range_kind {
 	HV__RANGE_REGION = 1,
 	HV__RANGE_DEVICE = 2,
+	HV__RANGE_RESERVED = 3, /* claimed by the backend (e.g. an in-kernel device) */
 };
 
 struct hv__range {
@@ -265,6 +266,8 @@ void hv__vm_reset_devices(hv_vm_t *vm);
 void hv__vm_release_regions(hv_vm_t *vm);
 void hv__vm_release_lines(hv_vm_t *vm);
 void hv__vcpu_destroy(hv_vcpu_t *vcpu);
+/* For backends: claim a window that something below the core answers (HV_ERR_OVERLAP etc.). */
+hv_status_t hv__vm_reserve(hv_vm_t *vm, hv_bus_t bus, uint64_t base, uint64_t size);
 
 /* Dispatch one exit: HV_OK to keep running, HV_ERR_STATE once the VM left RUNNING. */
 hv_status_t hv__dispatch(hv_vcpu_t *vcpu, hv_exit_t *exit);
