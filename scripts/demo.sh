@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# THE demo command: install dependencies, build, then run every example in order
+# (examples/01-hello, examples/02-devices, ...) and show its output.
+#
+#   bash scripts/demo.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+bash scripts/setup-debian.sh
+
+gen=()
+command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+if [ -f build/CMakeCache.txt ] && [ ${#gen[@]} -gt 0 ] &&
+	! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' build/CMakeCache.txt; then
+	rm -rf build
+fi
+cmake -S . -B build "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --parallel "$jobs"
+
+ran=0
+failed=0
+for dir in examples/*/; do
+	name="$(basename "$dir")"
+	exe="build/examples/$name/$name"
+	[ -f "$dir/CMakeLists.txt" ] || continue
+	echo
+	echo "=================== $name ==================="
+	if [ ! -x "$exe" ]; then
+		echo "(not built: $exe missing)"
+		failed=1
+		continue
+	fi
+	ran=$((ran + 1))
+	set +e
+	"$exe"
+	rc=$?
+	set -e
+	if [ $rc -eq 0 ]; then
+		echo "--- $name: exit 0"
+	else
+		echo "--- $name: exit $rc"
+		failed=1
+	fi
+done
+
+echo
+if [ $ran -eq 0 ]; then
+	echo "No examples found in examples/*/ yet."
+	exit 1
+fi
+echo "Ran $ran example(s)."
+exit $failed

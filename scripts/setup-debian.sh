@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Install the Debian 12 packages hvlib's build, tests and demo need. Idempotent and quick when
+# everything is present (checked with dpkg-query first). Needs root (or sudo) only to install.
+set -euo pipefail
+
+packages=(
+	build-essential cmake ninja-build pkg-config
+	libfdt-dev libcapstone-dev libcmocka-dev
+	doxygen
+	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
+	clang llvm valgrind python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup-debian: all ${#packages[@]} packages already installed"
+	exit 0
+fi
+
+echo "setup-debian: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo=(sudo)
+	else
+		echo "setup-debian: need root to install ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt_get=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q
+	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+
+# Refresh the package lists only when they are missing or the install cannot find a package.
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+	"${apt_get[@]}" update
+fi
+if ! "${apt_get[@]}" install --no-install-recommends "${missing[@]}"; then
+	"${apt_get[@]}" update
+	"${apt_get[@]}" install --no-install-recommends "${missing[@]}"
+fi
