@@ -95,6 +95,7 @@ struct hv__range {
 };
 
 struct hv__rangemap {
+	uint64_t *keys; /* keys[i] == v[i].base: a dense array for the search */
 	struct hv__range *v;
 	size_t count;
 	size_t capacity;
@@ -109,23 +110,35 @@ hv_status_t hv__rangemap_insert(struct hv__rangemap *map, uint64_t base, uint64_
 				uint32_t kind, void *obj);
 void hv__rangemap_remove(struct hv__rangemap *map, const void *obj);
 
+/*
+ * The last range whose base is <= addr (or the first range, when addr is below them all):
+ * the only candidate for containing addr. NULL for an empty map. Branch-free halving over a
+ * dense key array: this runs for every trapped access that misses a vCPU's cache.
+ */
+static inline __attribute__((always_inline)) const struct hv__range *
+hv__rangemap_floor(const struct hv__rangemap *map, uint64_t addr)
+{
+	const uint64_t *k = map->keys;
+	size_t n = map->count;
+
+	if (HV__UNLIKELY(n == 0))
+		return NULL;
+	while (n > 1) {
+		size_t half = n / 2;
+
+		k = k[half] <= addr ? k + half : k;
+		n -= half;
+	}
+	return &map->v[k - map->keys];
+}
+
+/* The range containing addr, or NULL. */
 static inline const struct hv__range *hv__rangemap_find(const struct hv__rangemap *map,
 							 uint64_t addr)
 {
-	size_t lo = 0, hi = map->count;
+	const struct hv__range *r = hv__rangemap_floor(map, addr);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct hv__range *r = &map->v[mid];
-
-		if (addr < r->base)
-			hi = mid;
-		else if (addr > r->last)
-			lo = mid + 1;
-		else
-			return r;
-	}
-	return NULL;
+	return r != NULL && addr >= r->base && addr <= r->last ? r : NULL;
 }
 
 /* ---- backends ----------------------------------------------------------------------------- */
@@ -225,6 +238,7 @@ struct hv_vcpu {
 	uint8_t in_guest; /* atomic: inside the backend's run */
 	void *thread;     /* library thread running it, if any */
 	const struct hv_device *mmio_cache; /* last MMIO device hit; cleared on map changes */
+	const struct hv_device *pio_cache;  /* last port device hit; likewise */
 	hv_exit_t exit;
 };
 
@@ -269,7 +283,7 @@ void hv__vcpu_destroy(hv_vcpu_t *vcpu);
 /* For backends: claim a window that something below the core answers (HV_ERR_OVERLAP etc.). */
 hv_status_t hv__vm_reserve(hv_vm_t *vm, hv_bus_t bus, uint64_t base, uint64_t size);
 
-/* Dispatch one exit: HV_OK to keep running, HV_ERR_STATE once the VM left RUNNING. */
-hv_status_t hv__dispatch(hv_vcpu_t *vcpu, hv_exit_t *exit);
+/* Dispatch one exit; afterwards, the VM's state says whether the vCPU may run on. */
+void hv__dispatch(hv_vcpu_t *vcpu, hv_exit_t *exit);
 
 #endif /* HV_INTERNAL_H */

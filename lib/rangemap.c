@@ -8,6 +8,7 @@
 
 void hv__rangemap_init(struct hv__rangemap *map, uint64_t limit)
 {
+	map->keys = NULL;
 	map->v = NULL;
 	map->count = 0;
 	map->capacity = 0;
@@ -17,6 +18,8 @@ void hv__rangemap_init(struct hv__rangemap *map, uint64_t limit)
 void hv__rangemap_fini(struct hv__rangemap *map)
 {
 	hv__free(map->v, map->capacity * sizeof(*map->v));
+	hv__free(map->keys, map->capacity * sizeof(*map->keys));
+	map->keys = NULL;
 	map->v = NULL;
 	map->count = 0;
 	map->capacity = 0;
@@ -67,18 +70,29 @@ hv_status_t hv__rangemap_insert(struct hv__rangemap *map, uint64_t base, uint64_
 	if (map->count == map->capacity) {
 		size_t cap = map->capacity ? map->capacity * 2 : 8;
 		struct hv__range *v = hv__alloc(cap * sizeof(*v));
+		uint64_t *keys = hv__alloc(cap * sizeof(*keys));
 
-		if (v == NULL)
+		if (v == NULL || keys == NULL) {
+			hv__free(v, cap * sizeof(*v));
+			hv__free(keys, cap * sizeof(*keys));
 			return HV_ERR_NO_MEMORY;
-		if (map->count != 0)
+		}
+		if (map->count != 0) {
 			hv__memcpy(v, map->v, map->count * sizeof(*v));
+			hv__memcpy(keys, map->keys, map->count * sizeof(*keys));
+		}
 		hv__free(map->v, map->capacity * sizeof(*v));
+		hv__free(map->keys, map->capacity * sizeof(*keys));
 		map->v = v;
+		map->keys = keys;
 		map->capacity = cap;
 	}
 	i = hv__lower_bound(map, base);
-	if (i < map->count)
+	if (i < map->count) {
 		hv__memmove(&map->v[i + 1], &map->v[i], (map->count - i) * sizeof(*map->v));
+		hv__memmove(&map->keys[i + 1], &map->keys[i], (map->count - i) * sizeof(*map->keys));
+	}
+	map->keys[i] = base;
 	map->v[i].base = base;
 	map->v[i].last = base + (size - 1);
 	map->v[i].kind = kind;
@@ -95,6 +109,8 @@ void hv__rangemap_remove(struct hv__rangemap *map, const void *obj)
 		if (map->v[i].obj == obj) {
 			hv__memmove(&map->v[i], &map->v[i + 1],
 				    (map->count - i - 1) * sizeof(*map->v));
+			hv__memmove(&map->keys[i], &map->keys[i + 1],
+				    (map->count - i - 1) * sizeof(*map->keys));
 			map->count--;
 			return;
 		}

@@ -203,7 +203,8 @@ hv_status_t hv_vcpu_dispatch(hv_vcpu_t *vcpu, hv_exit_t *exit)
 {
 	if (vcpu == NULL || exit == NULL)
 		return HV_ERR_INVALID_ARG;
-	return hv__dispatch(vcpu, exit);
+	hv__dispatch(vcpu, exit);
+	return hv__vm_state(vcpu->vm) == HV_VM_RUNNING ? HV_OK : HV_ERR_STATE;
 }
 
 hv_status_t hv_vcpu_run(hv_vcpu_t *vcpu)
@@ -222,8 +223,7 @@ hv_status_t hv_vcpu_run(hv_vcpu_t *vcpu)
 		st = hv__vcpu_enter(vcpu);
 		if (st != HV_OK)
 			break;
-		if (hv__dispatch(vcpu, &vcpu->exit) != HV_OK)
-			break;
+		hv__dispatch(vcpu, &vcpu->exit);
 	}
 	hv__vcpu_release(vcpu);
 	return st;

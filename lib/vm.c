@@ -444,6 +444,8 @@ void hv__vm_invalidate_caches(hv_vm_t *vm)
 	uint32_t i;
 
 	for (i = 0; i < vm->vcpu_slots; i++)
-		if (vm->vcpus[i] != NULL)
+		if (vm->vcpus[i] != NULL) {
 			vm->vcpus[i]->mmio_cache = NULL;
+			vm->vcpus[i]->pio_cache = NULL;
+		}
 }

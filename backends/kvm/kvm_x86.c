@@ -287,6 +287,19 @@ static hv_status_t hv_kvm_regs(struct hv_kvm_vcpu *kc, const hv_reg_t *regs, uin
 		return HV_ERR_BACKEND;
 	if (need_regs && ioctl(kc->fd, KVM_SET_REGS, &r) < 0)
 		return HV_ERR_BACKEND;
+	/*
+	 * With the in-kernel APIC, secondary vCPUs wait for INIT/SIPI. A host that places one
+	 * at an entry point means it to run from there, as the boot vCPU does.
+	 */
+	for (i = 0; i < count && kc->index != 0; i++) {
+		if (regs[i] == HV_X86_RIP) {
+			struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+			if (ioctl(kc->fd, KVM_SET_MP_STATE, &mp) < 0)
+				return HV_ERR_BACKEND;
+			break;
+		}
+	}
 	for (i = 0; i < count; i++) {
 		if (hv_kvm_classify(regs[i]) == HV_KVM_MSR) {
 			uint64_t v = in[i];

@@ -40,6 +40,10 @@ enum {
  *                  affinity follows from it).
  * @param[out] vcpu Receives the vCPU (owned by the VM). It starts in its architecture's reset
  *                  state (x86: real mode at F000:FFF0; AArch64: EL1h, MMU off, PC 0).
+ *                  The boot vCPU (index 0) runs when the VM starts. A secondary vCPU waits
+ *                  for the architecture's start-up protocol (INIT/SIPI on x86, PSCI CPU_ON
+ *                  on AArch64) unless the host sets its program counter before the VM starts:
+ *                  then it runs from there too.
  * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG for NULL arguments; @ref HV_ERR_STATE if the VM
  *         has been started; @ref HV_ERR_LIMIT if @p index is at or above the backend's
  *         maximum; @ref HV_ERR_BUSY if that index exists; @ref HV_ERR_NO_MEMORY;

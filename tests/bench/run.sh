@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Run the benchmarks and print their figures:
+#   bash tests/bench/run.sh [BUILD_DIR]
+# - pio_roundtrip: port-I/O exit round trip, hvlib's run loop against a raw KVM ioctl loop
+#   running the same guest in the same process (ratio; target <= 1.02).
+# - dispatch: instructions per exit dispatch (normalised exit to device callback) with 64
+#   devices per bus, counted by callgrind (target <= 100).
+set -euo pipefail
+build="${1:-build}"
+[ -x "$build/bench_dispatch" ] || { echo "run.sh: build first ($build/bench_dispatch missing)" >&2; exit 1; }
+
+echo "== port-I/O round trip =="
+"$build/bench_pio_roundtrip" || { rc=$?; [ "$rc" = 77 ] || exit "$rc"; }
+
+echo
+echo "== exit dispatch, instructions per dispatch (callgrind) =="
+iterations=$(grep -o 'define ITERATIONS [0-9]*' "$(dirname "$0")/dispatch.c" | awk '{print $3}')
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+for pattern in mmio-same mmio-walk pio-walk; do
+	valgrind --tool=callgrind --callgrind-out-file="$out/cg.$pattern" --collect-atstart=no \
+		--toggle-collect=hv_vcpu_dispatch "$build/bench_dispatch" "$pattern" >/dev/null 2>"$out/log.$pattern"
+	total=$(grep -E '^(summary|totals):' "$out/cg.$pattern" | head -1 | awk '{print $2}')
+	awk -v p="$pattern" -v t="$total" -v n="$iterations" \
+		'BEGIN { printf "  %-10s %10d instructions / %d dispatches = %.1f per dispatch\n", p, t, n, t / n }'
+done
