@@ -4,8 +4,10 @@
 #   hvlib          libhvlib.so.<major>  (alias hvlib::hvlib, exported as hvlib::hvlib)
 #   hvlib_static   libhvlib.a           (alias hvlib::hvlib_static, exported likewise)
 #
-# Sources: lib/*.c and lib/arch/*/*.c, except lib/platform_hosted.c which is built only when
-# HVLIB_HOSTED is ON (it then also gets HVLIB_HOSTED=1 defined for the whole core); the
+# Sources: lib/*.c, lib/arch/*/*.c, lib/devices/*.c and lib/virtio/*.c (all freestanding),
+# except lib/platform_hosted.c which, with lib/hosted/*.c (host sides of devices: files, TAP),
+# is built only when HVLIB_HOSTED is ON (it then also gets HVLIB_HOSTED=1 defined for the
+# whole core); the
 # enabled backends' backends/<name>/*.c; and the generated backend table
 # ${CMAKE_BINARY_DIR}/generated/hv_backends.c.
 #
@@ -16,7 +18,11 @@ set(HVLIB_PRIVATE_INCLUDE_DIR "${PROJECT_SOURCE_DIR}/lib")
 
 file(GLOB HVLIB_CORE_SOURCES CONFIGURE_DEPENDS
      "${PROJECT_SOURCE_DIR}/lib/*.c"
-     "${PROJECT_SOURCE_DIR}/lib/arch/*/*.c")
+     "${PROJECT_SOURCE_DIR}/lib/arch/*/*.c"
+     "${PROJECT_SOURCE_DIR}/lib/devices/*.c"
+     "${PROJECT_SOURCE_DIR}/lib/virtio/*.c")
+file(GLOB HVLIB_HOSTED_SOURCES CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/lib/hosted/*.c")
+list(SORT HVLIB_HOSTED_SOURCES)
 list(REMOVE_ITEM HVLIB_CORE_SOURCES "${PROJECT_SOURCE_DIR}/lib/platform_hosted.c")
 list(SORT HVLIB_CORE_SOURCES)
 
@@ -57,7 +63,8 @@ configure_file("${PROJECT_SOURCE_DIR}/cmake/hv_backends.c.in" "${HVLIB_BACKEND_T
 add_library(hvlib_objects OBJECT ${HVLIB_CORE_SOURCES} ${_hv_backend_sources}
 	"${HVLIB_BACKEND_TABLE}")
 if(HVLIB_HOSTED)
-	target_sources(hvlib_objects PRIVATE "${PROJECT_SOURCE_DIR}/lib/platform_hosted.c")
+	target_sources(hvlib_objects PRIVATE "${PROJECT_SOURCE_DIR}/lib/platform_hosted.c"
+		${HVLIB_HOSTED_SOURCES})
 	target_compile_definitions(hvlib_objects PRIVATE HVLIB_HOSTED=1)
 endif()
 set_target_properties(hvlib_objects PROPERTIES

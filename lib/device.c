@@ -20,18 +20,17 @@ static hv_status_t hv__check_device(hv_vm_t *vm, const hv_device_config_t *c)
 		return HV_ERR_INVALID_ARG;
 	if (c->bus == HV_BUS_PIO && (vm->caps.flags & HV_CAP_PIO) == 0)
 		return HV_ERR_UNSUPPORTED;
-	if (hv__vm_state(vm) == HV_VM_RUNNING)
+	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
 	return hv__rangemap_check(hv__bus(vm, c->bus), c->base, c->size);
 }
 
-hv_status_t hv_device_add(hv_vm_t *vm, const hv_device_config_t *config, hv_device_t **out)
+static hv_status_t hv__device_add(hv_vm_t *vm, const hv_device_config_t *config,
+				  const struct hv__devclass *cls, hv_device_t **out)
 {
 	hv_device_t *dev;
 	hv_status_t st;
 
-	if (vm == NULL || config == NULL)
-		return HV_ERR_INVALID_ARG;
 	st = hv__check_device(vm, config);
 	if (st != HV_OK)
 		return st;
@@ -39,6 +38,7 @@ hv_status_t hv_device_add(hv_vm_t *vm, const hv_device_config_t *config, hv_devi
 	if (dev == NULL)
 		return HV_ERR_NO_MEMORY;
 	dev->vm = vm;
+	dev->cls = cls;
 	dev->bus = config->bus;
 	dev->base = config->base;
 	dev->last = config->base + (config->size - 1);
@@ -65,6 +65,58 @@ err:
 	return st;
 }
 
+hv_status_t hv_device_add(hv_vm_t *vm, const hv_device_config_t *config, hv_device_t **out)
+{
+	if (vm == NULL || config == NULL)
+		return HV_ERR_INVALID_ARG;
+	return hv__device_add(vm, config, NULL, out);
+}
+
+hv_status_t hv__libdev_add(hv_vm_t *vm, const hv_device_config_t *cfg,
+			   const struct hv__devclass *cls, uint32_t irq, hv_irq_line_t **line,
+			   hv_device_t **out)
+{
+	hv_irq_route_config_t route = HV_IRQ_ROUTE_CONFIG_INIT;
+	hv_irq_line_t *l = NULL;
+	hv_status_t st;
+
+	st = hv__check_device(vm, cfg);
+	if (st != HV_OK)
+		return st;
+	if (irq != HV__NO_IRQ) {
+		route.input = irq;
+		route.trigger = HV_IRQ_LEVEL;
+		route.name = cfg->name;
+		st = hv_irq_route_add(vm, &route, &l);
+		if (st != HV_OK)
+			return st;
+	}
+	st = hv__device_add(vm, cfg, cls, out);
+	if (st != HV_OK) {
+		if (l != NULL)
+			hv__irq_route_remove(l);
+		return st;
+	}
+	if (line != NULL)
+		*line = l;
+	return HV_OK;
+}
+
+hv_status_t hv_serial_input(hv_device_t *device, const void *buf, size_t len, size_t *accepted)
+{
+	size_t n;
+
+	if (device == NULL || (buf == NULL && len != 0))
+		return HV_ERR_INVALID_ARG;
+	if (device->cls == NULL || device->cls->kind != HV__DEV_SERIAL ||
+	    device->cls->serial_input == NULL)
+		return HV_ERR_UNSUPPORTED;
+	n = len != 0 ? device->cls->serial_input(device->ctx, buf, len) : 0;
+	if (accepted != NULL)
+		*accepted = n;
+	return HV_OK;
+}
+
 static void hv__device_free(hv_device_t *dev)
 {
 	if (dev->ops->destroy != NULL)
@@ -80,7 +132,7 @@ hv_status_t hv_device_remove(hv_device_t *device)
 	if (device == NULL)
 		return HV_OK;
 	vm = device->vm;
-	if (hv__vm_state(vm) == HV_VM_RUNNING)
+	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
 	hv__rangemap_remove(hv__bus(vm, device->bus), device);
 	hv__vm_invalidate_caches(vm);
@@ -113,6 +165,9 @@ static void hv__release_bus(struct hv__rangemap *map)
 
 			hv__rangemap_remove(map, dev);
 			hv__device_free(dev);
+			/* Its destroy may have removed other ranges (a shmdev unmaps its memory). */
+			if (i > map->count)
+				i = map->count;
 		}
 	}
 }

@@ -23,7 +23,8 @@ static inline uint64_t hv__mask(uint32_t width)
 
 static inline bool hv__hits(const hv_device_t *dev, uint64_t addr, uint32_t width)
 {
-	return dev != NULL && addr >= dev->base && addr + (width - 1) <= dev->last;
+	return dev != NULL && addr >= dev->base && addr <= dev->last &&
+	       (uint64_t)(width - 1) <= dev->last - addr;
 }
 
 /* Nothing answers at this address: fault, or behave like an open bus. */
@@ -102,7 +103,8 @@ static inline void hv__dispatch_mmio(hv_vcpu_t *vcpu, hv_exit_t *exit)
 		const struct hv__range *r = hv__rangemap_floor(&vcpu->vm->mem, gpa);
 
 		/* The whole access inside one range, and that range a device. */
-		if (HV__UNLIKELY(r == NULL || gpa < r->base || gpa + (width - 1) > r->last ||
+		if (HV__UNLIKELY(r == NULL || gpa < r->base || gpa > r->last ||
+				 (uint64_t)(width - 1) > r->last - gpa ||
 				 r->kind != HV__RANGE_DEVICE)) {
 			hv__mmio_other(vcpu, exit, hv__rangemap_find(&vcpu->vm->mem, gpa));
 			return;
@@ -116,8 +118,10 @@ static inline void hv__dispatch_mmio(hv_vcpu_t *vcpu, hv_exit_t *exit)
 	}
 	if (exit->u.mmio.is_write)
 		dev->ops->write(dev->ctx, gpa - dev->base, width, exit->u.mmio.data);
-	else
+	else {
 		dev->ops->read(dev->ctx, gpa - dev->base, width, &exit->u.mmio.data);
+		exit->u.mmio.data &= hv__width_mask[width];
+	}
 }
 
 /* A port access nothing claims, or with a width ports do not have. */
@@ -182,8 +186,10 @@ static inline void hv__dispatch_pio(hv_vcpu_t *vcpu, hv_exit_t *exit)
 		hv__pio_string(dev, exit);
 	else if (exit->u.io.is_write)
 		dev->ops->write(dev->ctx, port - dev->base, width, exit->u.io.data);
-	else
+	else {
 		dev->ops->read(dev->ctx, port - dev->base, width, &exit->u.io.data);
+		exit->u.io.data &= hv__width_mask[width];
+	}
 }
 
 /* Exits that end the VM's run: shutdown, reset, faults and anything unknown. */

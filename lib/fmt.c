@@ -98,6 +98,8 @@ size_t hv__vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'i':
 			s = lng == 2 ? va_arg(ap, long long)
 			    : lng == 1 ? va_arg(ap, long) : va_arg(ap, int);
+			if (lng == -1)
+				s = (short)s;
 			u = s < 0 ? 0ull - (unsigned long long)s : (unsigned long long)s;
 			hv__put_num(&o, u, 10, s < 0, false, width, left, pad);
 			break;
@@ -106,6 +108,8 @@ size_t hv__vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'X':
 			u = lng == 2 ? va_arg(ap, unsigned long long)
 			    : lng == 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+			if (lng == -1)
+				u = (unsigned short)u;
 			hv__put_num(&o, u, *fmt == 'u' ? 10 : 16, false, *fmt == 'X', width, left,
 				    pad);
 			break;

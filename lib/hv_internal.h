@@ -47,6 +47,14 @@ void hv__lock_destroy(void *lock);
 void hv__lock(void *lock);
 void hv__unlock(void *lock);
 uint64_t hv__time_ns(void);
+uint64_t hv__realtime_ns(void);
+
+/* One-shot timers; hv__timer_create returns NULL on platforms without timers. */
+bool hv__have_timers(void);
+void *hv__timer_create(void (*fn)(void *arg), void *arg);
+void hv__timer_arm(void *timer, uint64_t deadline_ns);
+void hv__timer_cancel(void *timer);
+void hv__timer_destroy(void *timer);
 
 /* ---- logging ------------------------------------------------------------------------------- */
 
@@ -194,6 +202,7 @@ struct hv_shm {
 	uint8_t *hva;
 	uint64_t size;
 	uint32_t map_count; /* atomic */
+	void *peers;        /* lib/devices/shmdev.c: the attached shmdevs, NULL while none */
 };
 
 struct hv_region {
@@ -209,8 +218,23 @@ struct hv_region {
 	char *name;
 };
 
+/* What the device library adds to a plain device: its class, for calls like hv_serial_input. */
+enum hv__devkind {
+	HV__DEV_PLAIN = 0,
+	HV__DEV_SERIAL = 1,
+	HV__DEV_NET = 2,
+	HV__DEV_OTHER = 3,
+};
+
+struct hv__devclass {
+	enum hv__devkind kind;
+	/* HV__DEV_SERIAL: take up to len bytes of input; returns how many were taken. */
+	size_t (*serial_input)(void *ctx, const uint8_t *buf, size_t len);
+};
+
 struct hv_device {
 	hv_vm_t *vm;
+	const struct hv__devclass *cls; /* NULL for devices added through hv_device_add() */
 	hv_bus_t bus;
 	uint64_t base;
 	uint64_t last;
@@ -269,6 +293,12 @@ static inline hv_vm_state_t hv__vm_state(const hv_vm_t *vm)
 	return (hv_vm_state_t)__atomic_load_n((const int *)&vm->state, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * May the VM's maps change? Not while it runs, and not before its vCPU threads are joined or
+ * while a caller is inside a run call: they read the maps without a lock.
+ */
+bool hv__vm_quiescent(const hv_vm_t *vm);
+
 /* Stop the VM because of an exit or the host; reports events. Safe from any thread. */
 void hv__vm_stop(hv_vm_t *vm, hv_event_type_t cause, const hv_vcpu_t *vcpu,
 		 const hv_exit_t *exit);
@@ -282,6 +312,16 @@ void hv__vm_release_lines(hv_vm_t *vm);
 void hv__vcpu_destroy(hv_vcpu_t *vcpu);
 /* For backends: claim a window that something below the core answers (HV_ERR_OVERLAP etc.). */
 hv_status_t hv__vm_reserve(hv_vm_t *vm, hv_bus_t bus, uint64_t base, uint64_t size);
+
+/*
+ * For the device library: check the window and the interrupt input, then create the route
+ * (if irq != HV__NO_IRQ) and the device, or nothing at all. *line may be NULL for no route.
+ */
+#define HV__NO_IRQ UINT32_MAX
+hv_status_t hv__libdev_add(hv_vm_t *vm, const hv_device_config_t *cfg,
+			   const struct hv__devclass *cls, uint32_t irq, hv_irq_line_t **line,
+			   hv_device_t **out);
+void hv__irq_route_remove(hv_irq_line_t *line);
 
 /* Dispatch one exit; afterwards, the VM's state says whether the vCPU may run on. */
 void hv__dispatch(hv_vcpu_t *vcpu, hv_exit_t *exit);

@@ -13,7 +13,7 @@ hv_status_t hv_irq_route_add(hv_vm_t *vm, const hv_irq_route_config_t *config,
 		return HV_ERR_ABI;
 	if ((unsigned)config->trigger > HV_IRQ_EDGE)
 		return HV_ERR_INVALID_ARG;
-	if (hv__vm_state(vm) == HV_VM_RUNNING)
+	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
 	if ((vm->caps.flags & HV_CAP_IRQCHIP) == 0 || vm->backend->irq_set == NULL)
 		return HV_ERR_UNSUPPORTED;
@@ -37,6 +37,22 @@ hv_status_t hv_irq_route_add(hv_vm_t *vm, const hv_irq_route_config_t *config,
 	vm->lines = l;
 	*out = l;
 	return HV_OK;
+}
+
+void hv__irq_route_remove(hv_irq_line_t *line)
+{
+	struct hv_irq_line **pp;
+
+	for (pp = &line->vm->lines; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == line) {
+			*pp = line->next;
+			break;
+		}
+	}
+	if (line->level)
+		line->vm->backend->irq_set(line->vm->bstate, line->input, false);
+	hv__strfree(line->name);
+	hv__free(line, sizeof(*line));
 }
 
 void hv__vm_release_lines(hv_vm_t *vm)

@@ -21,7 +21,7 @@ static hv_status_t hv__check_region(const hv_vm_t *vm, const hv_region_config_t 
 		return HV_ERR_INVALID_ARG;
 	if (c->type == HV_REGION_SHARED ? (c->shm == NULL || c->hva != NULL) : c->shm != NULL)
 		return HV_ERR_INVALID_ARG;
-	if (hv__vm_state(vm) == HV_VM_RUNNING)
+	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
 	if (c->size == 0)
 		return HV_ERR_ZERO_SIZE;
@@ -119,7 +119,7 @@ hv_status_t hv_vm_unmap_region(hv_region_t *region)
 	if (region == NULL)
 		return HV_OK;
 	vm = region->vm;
-	if (hv__vm_state(vm) == HV_VM_RUNNING)
+	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
 	if (vm->backend->unmap(vm->bstate, region) != HV_OK)
 		return HV_ERR_BACKEND;

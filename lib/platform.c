@@ -51,6 +51,9 @@ static bool hv__ops_valid(const hv_platform_ops_t *ops)
 		return false;
 	if (!ops->ram_alloc != !ops->ram_free)
 		return false;
+	if (!ops->timer_create != !ops->timer_arm || !ops->timer_create != !ops->timer_cancel ||
+	    !ops->timer_create != !ops->timer_destroy)
+		return false;
 	return true;
 }
 
@@ -209,6 +212,51 @@ uint64_t hv__time_ns(void)
 	const hv_platform_ops_t *p = hv__platform_get();
 
 	return p != NULL ? p->time_ns(p->ctx) : 0;
+}
+
+uint64_t hv__realtime_ns(void)
+{
+	const hv_platform_ops_t *p = hv__platform_get();
+
+	if (p == NULL)
+		return 0;
+	return p->realtime_ns != NULL ? p->realtime_ns(p->ctx) : p->time_ns(p->ctx);
+}
+
+bool hv__have_timers(void)
+{
+	const hv_platform_ops_t *p = hv__platform_get();
+
+	return p != NULL && p->timer_create != NULL;
+}
+
+void *hv__timer_create(void (*fn)(void *arg), void *arg)
+{
+	const hv_platform_ops_t *p = hv__platform_get();
+
+	return p != NULL && p->timer_create != NULL ? p->timer_create(p->ctx, fn, arg) : NULL;
+}
+
+void hv__timer_arm(void *timer, uint64_t deadline_ns)
+{
+	const hv_platform_ops_t *p = hv__platform_get();
+
+	p->timer_arm(p->ctx, timer, deadline_ns);
+}
+
+void hv__timer_cancel(void *timer)
+{
+	const hv_platform_ops_t *p = hv__platform_get();
+
+	p->timer_cancel(p->ctx, timer);
+}
+
+void hv__timer_destroy(void *timer)
+{
+	const hv_platform_ops_t *p = hv__platform_get();
+
+	if (timer != NULL)
+		p->timer_destroy(p->ctx, timer);
 }
 
 void hv__log(hv_log_level_t level, const char *fmt, ...)

@@ -157,6 +157,147 @@ static void hosted_ram_free(void *ctx, void *ptr, size_t size)
 	munmap(ptr, size);
 }
 
+static uint64_t hosted_realtime_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Timers: one thread for the whole process, started on first use, fires armed timers in
+ * deadline order. Callbacks run on that thread, one at a time.
+ */
+struct hosted_timer {
+	void (*fn)(void *arg);
+	void *arg;
+	uint64_t deadline;
+	bool armed;
+	bool running;
+	struct hosted_timer *next; /* in the armed list */
+};
+
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_wake;
+static pthread_cond_t timer_done;
+static struct hosted_timer *timer_list;
+static pthread_t timer_thread;
+static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
+static bool timer_ok;
+
+static void timer_unlink(struct hosted_timer *t)
+{
+	struct hosted_timer **pp;
+
+	for (pp = &timer_list; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->next = NULL;
+	t->armed = false;
+}
+
+static void *timer_main(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&timer_lock);
+	for (;;) {
+		struct hosted_timer *t, *first = NULL;
+		uint64_t now = hosted_time_ns(NULL);
+
+		for (t = timer_list; t != NULL; t = t->next)
+			if (first == NULL || t->deadline < first->deadline)
+				first = t;
+		if (first == NULL) {
+			pthread_cond_wait(&timer_wake, &timer_lock);
+		} else if (first->deadline <= now) {
+			timer_unlink(first);
+			first->running = true;
+			pthread_mutex_unlock(&timer_lock);
+			first->fn(first->arg);
+			pthread_mutex_lock(&timer_lock);
+			first->running = false;
+			pthread_cond_broadcast(&timer_done);
+		} else {
+			struct timespec ts;
+
+			ts.tv_sec = (time_t)(first->deadline / 1000000000ull);
+			ts.tv_nsec = (long)(first->deadline % 1000000000ull);
+			pthread_cond_timedwait(&timer_wake, &timer_lock, &ts);
+		}
+	}
+	return NULL;
+}
+
+static void timer_start(void)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&timer_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&timer_done, NULL);
+	timer_ok = pthread_create(&timer_thread, NULL, timer_main, NULL) == 0;
+	if (timer_ok)
+		pthread_detach(timer_thread);
+}
+
+static void *hosted_timer_create(void *ctx, void (*fn)(void *arg), void *arg)
+{
+	struct hosted_timer *t;
+
+	(void)ctx;
+	pthread_once(&timer_once, timer_start);
+	if (!timer_ok)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (t != NULL) {
+		t->fn = fn;
+		t->arg = arg;
+	}
+	return t;
+}
+
+static void hosted_timer_arm(void *ctx, void *timer, uint64_t deadline_ns)
+{
+	struct hosted_timer *t = timer;
+
+	(void)ctx;
+	pthread_mutex_lock(&timer_lock);
+	if (t->armed)
+		timer_unlink(t);
+	t->deadline = deadline_ns;
+	t->armed = true;
+	t->next = timer_list;
+	timer_list = t;
+	pthread_cond_signal(&timer_wake);
+	pthread_mutex_unlock(&timer_lock);
+}
+
+static void hosted_timer_cancel(void *ctx, void *timer)
+{
+	struct hosted_timer *t = timer;
+
+	(void)ctx;
+	pthread_mutex_lock(&timer_lock);
+	if (t->armed)
+		timer_unlink(t);
+	while (t->running && !pthread_equal(pthread_self(), timer_thread))
+		pthread_cond_wait(&timer_done, &timer_lock);
+	pthread_mutex_unlock(&timer_lock);
+}
+
+static void hosted_timer_destroy(void *ctx, void *timer)
+{
+	hosted_timer_cancel(ctx, timer);
+	free(timer);
+}
+
 static const hv_platform_ops_t hosted_ops = {
 	.struct_size = sizeof(hv_platform_ops_t),
 	.version = HV_PLATFORM_OPS_VERSION,
@@ -173,6 +314,11 @@ static const hv_platform_ops_t hosted_ops = {
 	.thread_join = hosted_thread_join,
 	.ram_alloc = hosted_ram_alloc,
 	.ram_free = hosted_ram_free,
+	.realtime_ns = hosted_realtime_ns,
+	.timer_create = hosted_timer_create,
+	.timer_arm = hosted_timer_arm,
+	.timer_cancel = hosted_timer_cancel,
+	.timer_destroy = hosted_timer_destroy,
 };
 
 const hv_platform_ops_t *hv_platform_hosted(void)

@@ -82,6 +82,7 @@ const char *hv_event_type_str(hv_event_type_t type)
 	case HV_EVENT_FAULT: return "fault";
 	case HV_EVENT_VM_RESTARTED: return "VM restarted";
 	case HV_EVENT_VM_PAUSED: return "VM paused";
+	case HV_EVENT_WATCHDOG: return "watchdog expired";
 	}
 	return "?";
 }

@@ -78,6 +78,8 @@ hv_status_t hv_vm_create(const hv_vm_config_t *config, hv_vm_t **out)
 	return HV_OK;
 
 err_free:
+	hv__rangemap_fini(&vm->mem);
+	hv__rangemap_fini(&vm->pio);
 	hv__free(vm->bstate, be->vm_size);
 	hv__free(vm->vcpus, vm->vcpu_slots * sizeof(*vm->vcpus));
 	hv__lock_destroy(vm->join_lock);
@@ -136,7 +138,8 @@ void hv__vm_stop(hv_vm_t *vm, hv_event_type_t cause, const hv_vcpu_t *vcpu, cons
 		}
 		vm->restart_pending =
 			(cause == HV_EVENT_GUEST_RESET && vm->cfg.on_guest_reset == HV_POLICY_RESTART) ||
-			(cause == HV_EVENT_FAULT && vm->cfg.on_fault == HV_POLICY_RESTART);
+			((cause == HV_EVENT_FAULT || cause == HV_EVENT_WATCHDOG) &&
+			 vm->cfg.on_fault == HV_POLICY_RESTART);
 	}
 	hv__unlock(vm->lock);
 	if (!stopped)
@@ -180,6 +183,12 @@ static bool hv__vm_any_owned(const hv_vm_t *vm)
 		if (vm->vcpus[i] != NULL && __atomic_load_n(&vm->vcpus[i]->owned, __ATOMIC_ACQUIRE))
 			return true;
 	return false;
+}
+
+bool hv__vm_quiescent(const hv_vm_t *vm)
+{
+	return hv__vm_state(vm) != HV_VM_RUNNING &&
+	       __atomic_load_n(&vm->threads, __ATOMIC_ACQUIRE) == 0 && !hv__vm_any_owned(vm);
 }
 
 void hv_vm_destroy(hv_vm_t *vm)

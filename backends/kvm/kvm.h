@@ -22,8 +22,12 @@ struct hv_kvm_vm {
 	uint8_t slot_used[HV_KVM_MAX_SLOTS];
 };
 
+/* MSR values a register batch can put back if KVM refuses one of its writes. */
+#define HV_KVM_MSR_UNDO 32
+
 struct hv_kvm_vcpu {
 	struct hv_kvm_vm *vm;
+	uint64_t msr_undo[HV_KVM_MSR_UNDO];
 	int fd;
 	uint32_t index;
 	struct kvm_run *run;

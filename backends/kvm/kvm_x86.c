@@ -232,6 +232,19 @@ static hv_status_t hv_kvm_msr(struct hv_kvm_vcpu *kc, uint32_t index, uint64_t *
 	return HV_OK;
 }
 
+/* Give the MSRs among regs[0..n) the values they had before a refused batch. */
+static void hv_kvm_msr_rollback(struct hv_kvm_vcpu *kc, const hv_reg_t *regs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < HV_KVM_MSR_UNDO; i++) {
+		uint64_t v = kc->msr_undo[i];
+
+		if (hv_kvm_classify(regs[i]) == HV_KVM_MSR)
+			hv_kvm_msr(kc, (uint32_t)regs[i], &v, true);
+	}
+}
+
 static hv_status_t hv_kvm_regs(struct hv_kvm_vcpu *kc, const hv_reg_t *regs, uint64_t *out,
 			       const uint64_t *in, size_t count)
 {
@@ -273,6 +286,8 @@ static hv_status_t hv_kvm_regs(struct hv_kvm_vcpu *kc, const hv_reg_t *regs, uin
 			if (in) {
 				if (hv_kvm_msr(kc, n, &v, false) != HV_OK)
 					return HV_ERR_UNKNOWN_REG;
+				if (i < HV_KVM_MSR_UNDO)
+					kc->msr_undo[i] = v;
 			} else if (hv_kvm_msr(kc, n, &out[i], false) != HV_OK) {
 				return HV_ERR_UNKNOWN_REG;
 			}
@@ -283,6 +298,20 @@ static hv_status_t hv_kvm_regs(struct hv_kvm_vcpu *kc, const hv_reg_t *regs, uin
 	}
 	if (!in)
 		return HV_OK;
+	/*
+	 * MSRs go first: KVM may refuse a value, and then nothing else may have changed. MSRs
+	 * written before the refused one get their old values back.
+	 */
+	for (i = 0; i < count; i++) {
+		uint64_t v = in[i];
+
+		if (hv_kvm_classify(regs[i]) != HV_KVM_MSR)
+			continue;
+		if (hv_kvm_msr(kc, (uint32_t)regs[i], &v, true) != HV_OK) {
+			hv_kvm_msr_rollback(kc, regs, i);
+			return HV_ERR_BACKEND;
+		}
+	}
 	if (need_sregs && ioctl(kc->fd, KVM_SET_SREGS, &s) < 0)
 		return HV_ERR_BACKEND;
 	if (need_regs && ioctl(kc->fd, KVM_SET_REGS, &r) < 0)
@@ -298,14 +327,6 @@ static hv_status_t hv_kvm_regs(struct hv_kvm_vcpu *kc, const hv_reg_t *regs, uin
 			if (ioctl(kc->fd, KVM_SET_MP_STATE, &mp) < 0)
 				return HV_ERR_BACKEND;
 			break;
-		}
-	}
-	for (i = 0; i < count; i++) {
-		if (hv_kvm_classify(regs[i]) == HV_KVM_MSR) {
-			uint64_t v = in[i];
-
-			if (hv_kvm_msr(kc, (uint32_t)regs[i], &v, true) != HV_OK)
-				return HV_ERR_BACKEND;
 		}
 	}
 	return HV_OK;

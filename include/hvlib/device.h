@@ -75,7 +75,9 @@ typedef struct hv_device_config {
  * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG for NULL arguments, an unknown bus, or ops
  *         without read or write; @ref HV_ERR_ABI for an unknown config size or ops version;
  *         @ref HV_ERR_UNSUPPORTED for a port window on a backend without port I/O;
- *         @ref HV_ERR_STATE if the VM is running; @ref HV_ERR_ZERO_SIZE; @ref HV_ERR_WRAP;
+ *         @ref HV_ERR_STATE if the VM is running, or
+ *         paused or stopped but not yet waited for (hv_vm_wait()); @ref HV_ERR_ZERO_SIZE;
+ *         @ref HV_ERR_WRAP;
  *         @ref HV_ERR_RANGE for a port window past port 0xffff; @ref HV_ERR_OVERLAP;
  *         @ref HV_ERR_NO_MEMORY.
  * @note On failure the device's destroy callback is not called: the caller still owns ctx.
@@ -86,11 +88,16 @@ HV_API hv_status_t hv_device_add(hv_vm_t *vm, const hv_device_config_t *config,
 /**
  * @brief Take a device off its bus and call its destroy callback.
  * @param[in] device The device, or NULL (no-op, @ref HV_OK).
- * @return @ref HV_OK; @ref HV_ERR_STATE if its VM is running.
+ * @return @ref HV_OK; @ref HV_ERR_STATE if its VM is running or not
+ *         yet waited for.
  */
 HV_API hv_status_t hv_device_remove(hv_device_t *device);
 
-/** A device's context. @param[in] device The device. @return The ctx given at creation, NULL for NULL. */
+/**
+ * @brief A device's context.
+ * @param[in] device The device.
+ * @return The ctx given at creation, NULL for NULL.
+ */
 HV_API void *hv_device_ctx(const hv_device_t *device);
 
 /** The VM a device belongs to. @param[in] device The device. @return Its VM, NULL for NULL. */

@@ -30,7 +30,7 @@ typedef enum hv_irq_trigger {
 
 /** Definition of an interrupt route. */
 typedef struct hv_irq_route_config {
-	uint32_t struct_size;     /**< sizeof(hv_irq_route_config_t), set by @ref HV_IRQ_ROUTE_CONFIG_INIT. */
+	uint32_t struct_size;     /**< sizeof(...), set by @ref HV_IRQ_ROUTE_CONFIG_INIT. */
 	uint32_t input;           /**< Interrupt-controller input (GSI or INTID). */
 	hv_irq_trigger_t trigger; /**< Trigger mode. */
 	const char *name;         /**< For logs; copied. May be NULL. */
@@ -48,7 +48,8 @@ typedef struct hv_irq_route_config {
  * @param[in] config The route.
  * @param[out] line Receives the line (owned by the VM).
  * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG for NULL arguments or an unknown trigger;
- *         @ref HV_ERR_ABI for an unknown struct size; @ref HV_ERR_STATE if the VM is running;
+ *         @ref HV_ERR_ABI for an unknown struct size; @ref HV_ERR_STATE if the VM is running, or
+ *         paused or stopped but not yet waited for (hv_vm_wait());
  *         @ref HV_ERR_RANGE if the input does not exist on this backend's controller;
  *         @ref HV_ERR_BUSY if another line already drives the input;
  *         @ref HV_ERR_UNSUPPORTED if the backend has no interrupt controller;

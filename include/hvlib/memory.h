@@ -66,7 +66,8 @@ typedef struct hv_region_config {
  * @param[out] region Optional: receives the region handle (owned by the VM).
  * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG for NULL arguments, an unknown type or flag, a
  *         missing PASSTHROUGH hva, a SHARED region without shm or with hva;
- *         @ref HV_ERR_ABI for an unknown struct size; @ref HV_ERR_STATE if the VM is running;
+ *         @ref HV_ERR_ABI for an unknown struct size; @ref HV_ERR_STATE if the VM is running, or
+ *         paused or stopped but not yet waited for (hv_vm_wait());
  *         @ref HV_ERR_ZERO_SIZE; @ref HV_ERR_WRAP; @ref HV_ERR_ALIGNMENT if gpa, size,
  *         hva or shm_offset is not page-aligned; @ref HV_ERR_RANGE if the region ends above
  *         what the backend can map, or a SHARED region runs past the end of its object;
@@ -79,7 +80,8 @@ HV_API hv_status_t hv_vm_map_region(hv_vm_t *vm, const hv_region_config_t *confi
 /**
  * @brief Remove a region from its VM's map; memory the library allocated is freed.
  * @param[in] region The region, or NULL (no-op, @ref HV_OK).
- * @return @ref HV_OK; @ref HV_ERR_STATE if its VM is running; @ref HV_ERR_BACKEND if the
+ * @return @ref HV_OK; @ref HV_ERR_STATE if its VM is running or not
+ *         yet waited for; @ref HV_ERR_BACKEND if the
  *         hypervisor refused (the region then stays mapped).
  */
 HV_API hv_status_t hv_vm_unmap_region(hv_region_t *region);
@@ -98,7 +100,11 @@ HV_API hv_status_t hv_vm_find_region(const hv_vm_t *vm, hv_gpa_t gpa, hv_region_
 HV_API hv_gpa_t hv_region_gpa(const hv_region_t *region);
 /** A region's size. @param[in] region The region. @return Its size in bytes, 0 for NULL. */
 HV_API uint64_t hv_region_size(const hv_region_t *region);
-/** A region's host mapping. @param[in] region The region. @return Its host address, NULL for NULL. */
+/**
+ * @brief A region's host mapping.
+ * @param[in] region The region.
+ * @return Its host address, NULL for NULL.
+ */
 HV_API void *hv_region_hva(const hv_region_t *region);
 
 /**
@@ -154,7 +160,11 @@ HV_API hv_status_t hv_shm_create(uint64_t size, hv_shm_t **shm);
  */
 HV_API hv_status_t hv_shm_destroy(hv_shm_t *shm);
 
-/** Host address of a shared-memory object. @param[in] shm The object. @return Its memory, NULL for NULL. */
+/**
+ * @brief Host address of a shared-memory object.
+ * @param[in] shm The object.
+ * @return Its memory, NULL for NULL.
+ */
 HV_API void *hv_shm_hva(const hv_shm_t *shm);
 /** Size of a shared-memory object. @param[in] shm The object. @return Its size, 0 for NULL. */
 HV_API uint64_t hv_shm_size(const hv_shm_t *shm);

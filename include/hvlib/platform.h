@@ -81,6 +81,28 @@ typedef struct hv_platform_ops {
 	void *(*ram_alloc)(void *ctx, size_t size);
 	/** Optional (with ram_alloc): free memory from ram_alloc(). */
 	void (*ram_free)(void *ctx, void *ptr, size_t size);
+
+	/**
+	 * Optional: wall-clock time in nanoseconds since 1970-01-01 UTC, for real-time-clock
+	 * devices. NULL: they count from 0 at start-up.
+	 */
+	uint64_t (*realtime_ns)(void *ctx);
+	/**
+	 * Optional: create a one-shot timer that calls fn(arg) when it expires, from a context
+	 * of the platform's choosing (a timer thread, an interrupt handler). NULL on failure.
+	 * Devices that need time to pass without guest exits (a watchdog, a UART's pacing)
+	 * are refused with @ref HV_ERR_UNSUPPORTED on platforms without timers.
+	 */
+	void *(*timer_create)(void *ctx, void (*fn)(void *arg), void *arg);
+	/** With timer_create: (re)arm a timer to fire once at deadline_ns on the time_ns() clock. */
+	void (*timer_arm)(void *ctx, void *timer, uint64_t deadline_ns);
+	/**
+	 * With timer_create: disarm a timer. On return its callback is not running (unless the
+	 * call comes from that callback) and will not run until the timer is armed again.
+	 */
+	void (*timer_cancel)(void *ctx, void *timer);
+	/** With timer_create: cancel and free a timer. Never called from the timer's own callback. */
+	void (*timer_destroy)(void *ctx, void *timer);
 } hv_platform_ops_t;
 
 /** Initialiser for @ref hv_platform_ops_t; sets the size and version fields. */
@@ -95,8 +117,8 @@ typedef struct hv_platform_ops {
  *                default in hosted builds.
  * @return @ref HV_OK;
  *         @ref HV_ERR_ABI if @p ops has an unknown size or version;
- *         @ref HV_ERR_INVALID_ARG if a mandatory callback is NULL, or only one of a pair
- *         (thread_create/thread_join, ram_alloc/ram_free) is set;
+ *         @ref HV_ERR_INVALID_ARG if a mandatory callback is NULL, or only part of a group
+ *         (thread_create/thread_join, ram_alloc/ram_free, the four timer callbacks) is set;
  *         @ref HV_ERR_NO_PLATFORM if @p ops is NULL in a freestanding build;
  *         @ref HV_ERR_BUSY if any VM or shared-memory object exists.
  * @note Not thread-safe: call it once, at start-up.

@@ -91,13 +91,16 @@ HV_API hv_status_t hv_vcpu_set_reg(hv_vcpu_t *vcpu, hv_reg_t reg, uint64_t value
  * @param[in] regs Identifiers.
  * @param[out] values Receives @p count values; written only on success.
  * @param[in] count Number of registers.
- * @return As hv_vcpu_get_reg(); @ref HV_ERR_INVALID_ARG also for a zero count.
+ * @return As hv_vcpu_get_reg(); @ref HV_ERR_INVALID_ARG also for a zero count;
+ *         @ref HV_ERR_NO_MEMORY if more than 16 registers are asked for and the platform
+ *         allocator fails.
  */
 HV_API hv_status_t hv_vcpu_get_regs(hv_vcpu_t *vcpu, const hv_reg_t *regs, uint64_t *values,
 				    size_t count);
 
 /**
- * @brief Write several registers in one call. Nothing is written if any identifier is unknown.
+ * @brief Write several registers in one call. Nothing is written if any identifier is unknown,
+ *        nor (on KVM, for batches of up to 32 registers) if the hypervisor refuses a value.
  * @param[in] vcpu The vCPU, not running.
  * @param[in] regs Identifiers.
  * @param[in] values Values.
@@ -112,7 +115,9 @@ HV_API hv_status_t hv_vcpu_set_regs(hv_vcpu_t *vcpu, const hv_reg_t *regs,
  *
  * If the previous exit was a read (port or MMIO load), the value in that exit's data field
  * is delivered to the guest first. The caller may hand the exit to hv_vcpu_dispatch() or
- * handle it itself.
+ * handle it itself. A kick that arrived while the vCPU was outside the guest (for example
+ * the one a pause or stop sends) makes the next call return @ref HV_EXIT_KICK at once:
+ * simply run again.
  * @param[in] vcpu The vCPU of a running VM, not run by a library thread.
  * @param[out] exit Receives a pointer to the vCPU's exit, valid until it runs again.
  * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG for NULL arguments; @ref HV_ERR_STATE if the VM

@@ -46,6 +46,7 @@ typedef enum hv_event_type {
 	HV_EVENT_FAULT = 5,          /**< The guest faulted (triple fault, wild access, garbage). */
 	HV_EVENT_VM_RESTARTED = 6,   /**< The library reset and restarted the VM per its policy. */
 	HV_EVENT_VM_PAUSED = 7,      /**< The VM entered @ref HV_VM_PAUSED. */
+	HV_EVENT_WATCHDOG = 8,       /**< A watchdog device expired: the guest is hung (see on_fault). */
 } hv_event_type_t;
 
 /** An event delivered to @ref hv_vm_config_t::on_event. */
@@ -89,7 +90,7 @@ typedef struct hv_vm_config {
 	hv_event_fn on_event;          /**< Optional event callback. */
 	void *event_user;              /**< Passed to on_event and on_reset. */
 	hv_policy_t on_guest_reset;    /**< When the guest resets itself. */
-	hv_policy_t on_fault;          /**< When the guest faults. */
+	hv_policy_t on_fault;          /**< When the guest faults or its watchdog expires. */
 	uint32_t restart_limit;        /**< Automatic restarts allowed; 0 means unlimited. */
 	hv_unmapped_t unmapped_mmio;   /**< Accesses to unbacked guest-physical addresses. */
 	hv_unmapped_t unmapped_pio;    /**< Accesses to ports no device claims. */
@@ -137,7 +138,8 @@ HV_API void hv_vm_destroy(hv_vm_t *vm);
  * platform has no threads or the VM has @ref HV_VM_MANUAL_RUN.
  * @param[in] vm The VM.
  * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG if @p vm is NULL; @ref HV_ERR_STATE if the VM is
- *         running or stopped (reset it first) or has no vCPU; @ref HV_ERR_NO_MEMORY or
+ *         running or stopped (reset it first) or has no vCPU; @ref HV_ERR_BACKEND if the
+ *         boot registers could not be recorded (first start); @ref HV_ERR_NO_MEMORY or
  *         @ref HV_ERR_BACKEND if a vCPU thread could not be started (the VM is then paused).
  */
 HV_API hv_status_t hv_vm_start(hv_vm_t *vm);
@@ -204,7 +206,7 @@ HV_API hv_vm_state_t hv_vm_get_state(const hv_vm_t *vm);
 /** Why a VM stopped. */
 typedef struct hv_stop_info {
 	uint32_t struct_size;   /**< sizeof(hv_stop_info_t), set by @ref HV_STOP_INFO_INIT. */
-	hv_event_type_t cause;  /**< @ref HV_EVENT_GUEST_SHUTDOWN, ..._FAULT, ..._VM_STOPPED (host). */
+	hv_event_type_t cause;  /**< What stopped it: guest shutdown, fault, watchdog, host... */
 	uint32_t vcpu_index;    /**< The vCPU that caused it, or UINT32_MAX. */
 	hv_exit_t exit;         /**< A copy of that vCPU's last exit (reason NONE if none). */
 	uint32_t restarts;      /**< Automatic restarts performed so far. */
