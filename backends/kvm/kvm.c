@@ -216,21 +216,15 @@ static hv_status_t hv_kvm_unmap(void *vs, hv_region_t *r)
 }
 
 /* Hand the guest what the previous exit's read produced. */
-static void hv_kvm_complete(struct hv_kvm_vcpu *kc, const hv_exit_t *exit)
+static inline void hv_kvm_complete(struct hv_kvm_vcpu *kc, const hv_exit_t *exit)
 {
-	struct kvm_run *run = kc->run;
-
-	switch (exit->reason) {
-	case HV_EXIT_MMIO:
+	if (exit->reason == HV_EXIT_MMIO) {
 		if (!exit->u.mmio.is_write)
-			memcpy(run->mmio.data, &exit->u.mmio.data, sizeof(run->mmio.data));
-		break;
-	case HV_EXIT_HYPERCALL:
-		run->hypercall.ret = exit->u.hypercall.ret;
-		break;
-	default:
+			memcpy(kc->run->mmio.data, &exit->u.mmio.data, sizeof(kc->run->mmio.data));
+	} else if (exit->reason == HV_EXIT_HYPERCALL) {
+		kc->run->hypercall.ret = exit->u.hypercall.ret;
+	} else {
 		hv_kvm_arch_complete(kc, exit);
-		break;
 	}
 }
 
@@ -244,23 +238,28 @@ static void hv_kvm_fault(struct hv_kvm_vcpu *kc, hv_exit_t *exit, hv_fault_kind_
 	exit->pc = hv_kvm_arch_pc(kc);
 }
 
-static void hv_kvm_translate(struct hv_kvm_vcpu *kc, hv_exit_t *exit)
+static inline void hv_kvm_translate(struct hv_kvm_vcpu *kc, hv_exit_t *exit)
 {
 	struct kvm_run *run = kc->run;
 
 	exit->hw_reason = run->exit_reason;
 	exit->pc = 0;
 	switch (run->exit_reason) {
-	case KVM_EXIT_MMIO:
+	case KVM_EXIT_MMIO: {
+		/* The data field is 8 bytes: load it whole and keep the bytes written. */
+		uint64_t data;
+		uint32_t len = run->mmio.len;
+
+		memcpy(&data, run->mmio.data, sizeof(data));
 		exit->reason = HV_EXIT_MMIO;
 		exit->u.mmio.gpa = run->mmio.phys_addr;
-		exit->u.mmio.width = (uint8_t)run->mmio.len;
+		exit->u.mmio.width = (uint8_t)len;
 		exit->u.mmio.is_write = run->mmio.is_write;
-		exit->u.mmio.data = 0;
-		if (run->mmio.is_write)
-			memcpy(&exit->u.mmio.data, run->mmio.data,
-			       run->mmio.len <= 8 ? run->mmio.len : 8);
+		exit->u.mmio.data = !run->mmio.is_write ? 0
+				    : len >= 8	     ? data
+						     : data & ((1ull << (len * 8)) - 1);
 		return;
+	}
 	case KVM_EXIT_HLT:
 		exit->reason = HV_EXIT_HALT;
 		exit->pc = hv_kvm_arch_pc(kc);
@@ -306,16 +305,17 @@ static void hv_kvm_translate(struct hv_kvm_vcpu *kc, hv_exit_t *exit)
 static hv_status_t hv_kvm_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 {
 	struct hv_kvm_vcpu *kc = cs;
-	int r, err;
+	int r;
 
 	(void)vcpu;
 	hv_kvm_complete(kc, exit);
 	kc->tid = pthread_self();
 	__atomic_store_n(&kc->in_run, 1, __ATOMIC_SEQ_CST);
 	r = ioctl(kc->fd, KVM_RUN, 0);
-	err = errno;
 	__atomic_store_n(&kc->in_run, 0, __ATOMIC_SEQ_CST);
-	if (r < 0) {
+	if (HV__UNLIKELY(r < 0)) {
+		int err = errno;
+
 		if (err == EINTR || err == EAGAIN) {
 			__atomic_store_n(&kc->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 			exit->reason = HV_EXIT_KICK;

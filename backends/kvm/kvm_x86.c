@@ -379,20 +379,24 @@ bool hv_kvm_arch_exit(struct hv_kvm_vcpu *kc, hv_exit_t *exit)
 	uint8_t *data;
 
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
+	case KVM_EXIT_IO: {
+		/*
+		 * The data area starts a page of the run mapping, with room for far more than
+		 * 4 bytes: load 4 and keep the access's width (port I/O is 1, 2 or 4 bytes).
+		 */
+		uint32_t v;
+
 		data = (uint8_t *)run + run->io.data_offset;
+		memcpy(&v, data, sizeof(v));
 		exit->reason = HV_EXIT_IO;
 		exit->u.io.port = run->io.port;
 		exit->u.io.width = run->io.size;
 		exit->u.io.is_write = run->io.direction == KVM_EXIT_IO_OUT;
 		exit->u.io.count = run->io.count;
-		exit->u.io.data = 0;
-		exit->u.io.buf = NULL;
-		if (run->io.count > 1)
-			exit->u.io.buf = data;
-		else if (exit->u.io.is_write)
-			memcpy(&exit->u.io.data, data, run->io.size <= 8 ? run->io.size : 8);
+		exit->u.io.buf = run->io.count > 1 ? data : NULL;
+		exit->u.io.data = run->io.size >= 4 ? v : v & ((1u << (run->io.size * 8)) - 1);
 		return true;
+	}
 	case KVM_EXIT_SHUTDOWN:
 		exit->reason = HV_EXIT_FAULT;
 		exit->u.fault.kind = HV_FAULT_TRIPLE;
@@ -410,9 +414,12 @@ void hv_kvm_arch_complete(struct hv_kvm_vcpu *kc, const hv_exit_t *exit)
 	struct kvm_run *run = kc->run;
 
 	if (exit->reason == HV_EXIT_IO && !exit->u.io.is_write && exit->u.io.count <= 1 &&
-	    run->exit_reason == KVM_EXIT_IO)
-		memcpy((uint8_t *)run + run->io.data_offset, &exit->u.io.data,
-		       exit->u.io.width <= 8 ? exit->u.io.width : 8);
+	    run->exit_reason == KVM_EXIT_IO) {
+		uint32_t v = (uint32_t)exit->u.io.data;
+
+		/* KVM hands the guest only io.size bytes of the 4 stored. */
+		memcpy((uint8_t *)run + run->io.data_offset, &v, sizeof(v));
+	}
 }
 
 uint64_t hv_kvm_arch_pc(struct hv_kvm_vcpu *kc)
