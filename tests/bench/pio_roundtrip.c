@@ -40,6 +40,23 @@ static size_t guest_size(void)
 
 /* ---- the baseline: KVM ioctls and nothing else, set up as hvlib sets up its VMs ---------- */
 
+/* The bare loop, out of line so that callgrind can count it alone (tests/bench/run.sh). */
+__attribute__((noinline)) static void raw_loop(int vcpu, struct kvm_run *run)
+{
+	for (;;) {
+		if (ioctl(vcpu, KVM_RUN, 0) < 0 && errno != EINTR) {
+			perror("raw: KVM_RUN");
+			exit(1);
+		}
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0x80)
+			continue;
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0xea)
+			break;
+		fprintf(stderr, "raw: unexpected exit %u\n", run->exit_reason);
+		exit(1);
+	}
+}
+
 static double run_raw(unsigned exits)
 {
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -81,18 +98,7 @@ static double run_raw(unsigned exits)
 	ioctl(vcpu, KVM_SET_REGS, &regs);
 
 	t0 = now_s();
-	for (;;) {
-		if (ioctl(vcpu, KVM_RUN, 0) < 0 && errno != EINTR) {
-			perror("raw: KVM_RUN");
-			exit(1);
-		}
-		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0x80)
-			continue;
-		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0xea)
-			break;
-		fprintf(stderr, "raw: unexpected exit %u\n", run->exit_reason);
-		exit(1);
-	}
+	raw_loop(vcpu, run);
 	t = now_s() - t0;
 	munmap(run, (size_t)run_size);
 	close(vcpu);
@@ -210,6 +216,12 @@ int main(int argc, char **argv)
 	if (hv_backend_find("kvm", &be) != HV_OK || hv_backend_check(be) != HV_OK) {
 		printf("pio_roundtrip: skipped: no usable /dev/kvm\n");
 		return 77;
+	}
+	if (argc > 2 && strcmp(argv[2], "once") == 0) {
+		/* One run of each loop, for instruction counting under callgrind. */
+		run_raw(exits);
+		run_hvlib(exits, true);
+		return 0;
 	}
 	run_raw(exits / 10); /* warm up */
 	for (i = 0; i < ROUNDS; i++) {

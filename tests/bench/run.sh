@@ -15,6 +15,22 @@ echo "== port-I/O round trip =="
 "$build/bench_pio_roundtrip" || { rc=$?; [ "$rc" = 77 ] || exit "$rc"; }
 
 echo
+echo "== port-I/O round trip, user-space instructions per exit (callgrind) =="
+exits=2000
+out0="$(mktemp -d)"
+for fn in raw_loop hv_vcpu_run; do
+	if valgrind --tool=callgrind --callgrind-out-file="$out0/cg.$fn" --collect-atstart=no \
+		--toggle-collect="$fn" "$build/bench_pio_roundtrip" "$exits" once >/dev/null 2>&1; then
+		total=$(grep -E '^(summary|totals):' "$out0/cg.$fn" | head -1 | awk '{print $2}')
+		awk -v f="$fn" -v t="$total" -v n="$exits" \
+			'BEGIN { printf "  %-12s %9d instructions / %d exits = %.1f per exit\n", f, t, n, t / n }'
+	else
+		echo "  $fn: not measured (no usable /dev/kvm under valgrind)"
+	fi
+done
+rm -rf "$out0"
+
+echo
 echo "== exit dispatch, instructions per dispatch (callgrind) =="
 iterations=$(grep -o 'define ITERATIONS [0-9]*' "$(dirname "$0")/dispatch.c" | awk '{print $3}')
 out="$(mktemp -d)"
