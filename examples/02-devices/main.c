@@ -7,8 +7,8 @@
  * interrupt line; the guest's handler reads RESULT and writes ACK, which lowers the line.
  * The line is routed to input 5 of the guest's interrupt controller (the PC's IRQ 5).
  *
- * The guest stays in 16-bit real mode: its handler returns with a real-mode IRET, which
- * every KVM implementation handles (see the README for why that matters here).
+ * The guest stays in 16-bit real mode, where every KVM implementation delivers interrupts
+ * (see the README for why that matters on this project's build machines).
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: MIT
+#
+# Tests in the KVM-in-QEMU harness (docs/harness.md): QEMU's emulator runs a Debian kernel with
+# kvm-amd (nested SVM), whose /dev/kvm has hardware semantics at usable speed. Guest material
+# comes from Debian's packages through scripts/fetch-guests.sh, a fixture of its own so the
+# first download stays out of the other tests' time-outs. x86-64 hosts only; not in sanitizer
+# builds (the tests link the build's objects statically into programs run inside L1).
+include_guard(GLOBAL)
+
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND NOT HVLIB_SANITIZE)
+	add_test(NAME linux.fetch_guests COMMAND "${PROJECT_SOURCE_DIR}/scripts/fetch-guests.sh")
+	set_tests_properties(linux.fetch_guests PROPERTIES
+		LABELS "linux-guest;kvm-nested" FIXTURES_SETUP hvlib_guests TIMEOUT 900)
+	add_test(NAME linux.kvm_in_l1
+		COMMAND "${PROJECT_SOURCE_DIR}/tests/linux/kvm_in_l1.sh" --build "${CMAKE_BINARY_DIR}"
+			--timeout 240)
+	set_tests_properties(linux.kvm_in_l1 PROPERTIES
+		LABELS "kvm-nested;linux-guest" FIXTURES_REQUIRED hvlib_guests SKIP_RETURN_CODE 77
+		TIMEOUT 300 RESOURCE_LOCK qemu_tcg PROCESSORS 2)
+endif()
