@@ -48,8 +48,10 @@ static hv_status_t hv__device_add(hv_vm_t *vm, const hv_device_config_t *config,
 	dev->name = hv__strdup(config->name != NULL ? config->name : "device");
 	if (dev->name == NULL)
 		goto err;
+	hv__vm_map_hold(vm);
 	st = hv__rangemap_insert(hv__bus(vm, config->bus), config->base, config->size,
 				 HV__RANGE_DEVICE, dev);
+	hv__vm_map_release(vm);
 	if (st != HV_OK)
 		goto err;
 	hv__vm_invalidate_caches(vm);
@@ -78,6 +80,7 @@ hv_status_t hv__libdev_add(hv_vm_t *vm, const hv_device_config_t *cfg,
 {
 	hv_irq_route_config_t route = HV_IRQ_ROUTE_CONFIG_INIT;
 	hv_irq_line_t *l = NULL;
+	hv_device_t *dev;
 	hv_status_t st;
 
 	st = hv__check_device(vm, cfg);
@@ -91,14 +94,17 @@ hv_status_t hv__libdev_add(hv_vm_t *vm, const hv_device_config_t *cfg,
 		if (st != HV_OK)
 			return st;
 	}
-	st = hv__device_add(vm, cfg, cls, out);
+	st = hv__device_add(vm, cfg, cls, &dev);
 	if (st != HV_OK) {
 		if (l != NULL)
 			hv__irq_route_remove(l);
 		return st;
 	}
+	dev->line = l;
 	if (line != NULL)
 		*line = l;
+	if (out != NULL)
+		*out = dev;
 	return HV_OK;
 }
 
@@ -121,6 +127,9 @@ static void hv__device_free(hv_device_t *dev)
 {
 	if (dev->ops->destroy != NULL)
 		dev->ops->destroy(dev->ctx);
+	/* After destroy: the device's timers and host threads can no longer drive the line. */
+	if (dev->line != NULL)
+		hv__irq_route_remove(dev->line);
 	hv__strfree(dev->name);
 	hv__free(dev, sizeof(*dev));
 }
@@ -134,8 +143,10 @@ hv_status_t hv_device_remove(hv_device_t *device)
 	vm = device->vm;
 	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
+	hv__vm_map_hold(vm);
 	hv__rangemap_remove(hv__bus(vm, device->bus), device);
 	hv__vm_invalidate_caches(vm);
+	hv__vm_map_release(vm);
 	hv__device_free(device);
 	return HV_OK;
 }

@@ -235,6 +235,7 @@ struct hv__devclass {
 struct hv_device {
 	hv_vm_t *vm;
 	const struct hv__devclass *cls; /* NULL for devices added through hv_device_add() */
+	hv_irq_line_t *line;            /* the route hv__libdev_add made; removed with the device */
 	hv_bus_t bus;
 	uint64_t base;
 	uint64_t last;
@@ -274,6 +275,7 @@ struct hv_vm {
 	hv_backend_caps_t caps;
 	void *lock;      /* state, stop info */
 	void *join_lock; /* joining vCPU threads */
+	void *map_lock;  /* held by map changes, and by host-side threads touching guest memory */
 	hv_vm_state_t state; /* atomic reads; writes under lock */
 	struct hv__rangemap mem; /* regions and MMIO windows */
 	struct hv__rangemap pio; /* port windows */
@@ -298,6 +300,14 @@ static inline hv_vm_state_t hv__vm_state(const hv_vm_t *vm)
  * while a caller is inside a run call: they read the maps without a lock.
  */
 bool hv__vm_quiescent(const hv_vm_t *vm);
+
+/*
+ * Guest memory from threads that are not the VM's vCPUs (host input, timers, network
+ * receive): hold the map around the translation and the copy, so the host cannot unmap
+ * memory under it. Taken before any device lock; vCPU threads never need it.
+ */
+void hv__vm_map_hold(hv_vm_t *vm);
+void hv__vm_map_release(hv_vm_t *vm);
 
 /* Stop the VM because of an exit or the host; reports events. Safe from any thread. */
 void hv__vm_stop(hv_vm_t *vm, hv_event_type_t cause, const hv_vcpu_t *vcpu,

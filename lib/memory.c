@@ -77,14 +77,16 @@ hv_status_t hv_vm_map_region(hv_vm_t *vm, const hv_region_config_t *config, hv_r
 			goto err;
 		r->owned = true;
 	}
+	hv__vm_map_hold(vm);
 	st = hv__rangemap_insert(&vm->mem, r->gpa, r->size, HV__RANGE_REGION, r);
+	if (st == HV_OK) {
+		st = vm->backend->map(vm->bstate, r);
+		if (st != HV_OK)
+			hv__rangemap_remove(&vm->mem, r);
+	}
+	hv__vm_map_release(vm);
 	if (st != HV_OK)
 		goto err;
-	st = vm->backend->map(vm->bstate, r);
-	if (st != HV_OK) {
-		hv__rangemap_remove(&vm->mem, r);
-		goto err;
-	}
 	if (r->shm != NULL)
 		__atomic_add_fetch(&r->shm->map_count, 1, __ATOMIC_ACQ_REL);
 	hv__vm_invalidate_caches(vm);
@@ -121,11 +123,15 @@ hv_status_t hv_vm_unmap_region(hv_region_t *region)
 	vm = region->vm;
 	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
-	if (vm->backend->unmap(vm->bstate, region) != HV_OK)
+	hv__vm_map_hold(vm);
+	if (vm->backend->unmap(vm->bstate, region) != HV_OK) {
+		hv__vm_map_release(vm);
 		return HV_ERR_BACKEND;
+	}
 	hv__rangemap_remove(&vm->mem, region);
 	hv__vm_invalidate_caches(vm);
 	hv__region_free(region);
+	hv__vm_map_release(vm);
 	return HV_OK;
 }
 

@@ -289,6 +289,9 @@ static void hosted_timer_cancel(void *ctx, void *timer)
 		timer_unlink(t);
 	while (t->running && !pthread_equal(pthread_self(), timer_thread))
 		pthread_cond_wait(&timer_done, &timer_lock);
+	/* The callback may have re-armed the timer while we waited for it to finish. */
+	if (t->armed)
+		timer_unlink(t);
 	pthread_mutex_unlock(&timer_lock);
 }
 

@@ -55,7 +55,8 @@ hv_status_t hv_vm_create(const hv_vm_config_t *config, hv_vm_t **out)
 	vm->cfg.name = vm->name;
 	vm->lock = hv__lock_create();
 	vm->join_lock = hv__lock_create();
-	if (vm->name == NULL || vm->lock == NULL || vm->join_lock == NULL)
+	vm->map_lock = hv__lock_create();
+	if (vm->name == NULL || vm->lock == NULL || vm->join_lock == NULL || vm->map_lock == NULL)
 		goto err_free;
 	vm->vcpu_slots = vm->caps.max_vcpus;
 	vm->vcpus = hv__alloc(vm->vcpu_slots * sizeof(*vm->vcpus));
@@ -82,6 +83,7 @@ err_free:
 	hv__rangemap_fini(&vm->pio);
 	hv__free(vm->bstate, be->vm_size);
 	hv__free(vm->vcpus, vm->vcpu_slots * sizeof(*vm->vcpus));
+	hv__lock_destroy(vm->map_lock);
 	hv__lock_destroy(vm->join_lock);
 	hv__lock_destroy(vm->lock);
 	hv__strfree(vm->name);
@@ -185,6 +187,16 @@ static bool hv__vm_any_owned(const hv_vm_t *vm)
 	return false;
 }
 
+void hv__vm_map_hold(hv_vm_t *vm)
+{
+	hv__lock(vm->map_lock);
+}
+
+void hv__vm_map_release(hv_vm_t *vm)
+{
+	hv__unlock(vm->map_lock);
+}
+
 bool hv__vm_quiescent(const hv_vm_t *vm)
 {
 	return hv__vm_state(vm) != HV_VM_RUNNING &&
@@ -203,10 +215,11 @@ void hv_vm_destroy(hv_vm_t *vm)
 		hv__vm_stop(vm, HV_EVENT_VM_STOPPED, NULL, NULL);
 	if (hv__vm_threaded(vm))
 		hv__vm_join(vm);
+	/* Devices first: their timers may stop the VM (kicking its vCPUs) until destroyed. */
+	hv__vm_release_devices(vm);
 	for (i = 0; i < vm->vcpu_slots; i++)
 		if (vm->vcpus[i] != NULL)
 			hv__vcpu_destroy(vm->vcpus[i]);
-	hv__vm_release_devices(vm);
 	hv__vm_release_lines(vm);
 	hv__vm_release_regions(vm);
 	be->vm_fini(vm, vm->bstate);
@@ -215,6 +228,7 @@ void hv_vm_destroy(hv_vm_t *vm)
 	HV_LOGI("vm %s: destroyed", vm->name);
 	hv__free(vm->bstate, be->vm_size);
 	hv__free(vm->vcpus, vm->vcpu_slots * sizeof(*vm->vcpus));
+	hv__lock_destroy(vm->map_lock);
 	hv__lock_destroy(vm->join_lock);
 	hv__lock_destroy(vm->lock);
 	hv__strfree(vm->name);

@@ -86,7 +86,8 @@ HV_API hv_status_t hv_device_add(hv_vm_t *vm, const hv_device_config_t *config,
 				 hv_device_t **device);
 
 /**
- * @brief Take a device off its bus and call its destroy callback.
+ * @brief Take a device off its bus and call its destroy callback. A device of the device
+ *        library also gives back its interrupt input, which a new route may then use.
  * @param[in] device The device, or NULL (no-op, @ref HV_OK).
  * @return @ref HV_OK; @ref HV_ERR_STATE if its VM is running or not
  *         yet waited for.

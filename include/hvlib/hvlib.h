@@ -26,5 +26,7 @@
 #include "vcpu.h"
 #include "device.h"
 #include "irq.h"
+#include "hostdev.h"
+#include "devices.h"
 
 #endif /* HVLIB_HVLIB_H */

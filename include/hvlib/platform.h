@@ -97,8 +97,9 @@ typedef struct hv_platform_ops {
 	/** With timer_create: (re)arm a timer to fire once at deadline_ns on the time_ns() clock. */
 	void (*timer_arm)(void *ctx, void *timer, uint64_t deadline_ns);
 	/**
-	 * With timer_create: disarm a timer. On return its callback is not running (unless the
-	 * call comes from that callback) and will not run until the timer is armed again.
+	 * With timer_create: disarm a timer. On return it is not armed (even if its callback
+	 * re-armed it meanwhile), its callback is not running (unless the call comes from that
+	 * callback), and it will not run until the timer is armed again.
 	 */
 	void (*timer_cancel)(void *ctx, void *timer);
 	/** With timer_create: cancel and free a timer. Never called from the timer's own callback. */
