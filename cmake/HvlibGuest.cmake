@@ -2,12 +2,22 @@
 #
 # Test and example guests: flat binaries linked into the host program.
 #
-#   hv_add_x86_guest(<name> <source> [ORG <address>] [INCLUDES <dir>...] [DEFINES <def>...])
+#   hv_add_x86_guest(<name> <source>... [ORG <address>] [INCLUDES <dir>...] [DEFINES <def>...])
 #
-# assembles <source> (a .S file; relative paths are relative to the calling CMakeLists.txt)
-# with the host gcc (-c -nostdlib -ffreestanding; use .code16 / .code32 / .code64 inside),
-# links it at ORG (default 0x1000) into the flat binary <name>.bin, and defines an OBJECT
-# library <name> whose object exposes the bytes as
+# builds the sources (relative paths are relative to the calling CMakeLists.txt) into one flat
+# binary linked at ORG (default 0x1000), <name>.bin:
+#  - .S files are assembled with the host gcc (-c -nostdlib -ffreestanding; use .code16 /
+#    .code32 / .code64 inside);
+#  - .c files are compiled as 64-bit freestanding code for long mode set up by the host:
+#    -m64 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mno-sse -mno-mmx -mgeneral-regs-only
+#    -fno-stack-protector -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
+#    -O2 -nostdlib -Wall -Wextra (no libc, no libgcc: GCC may still emit calls to memcpy,
+#    memset, memmove and memcmp, so a guest with C code defines those itself);
+#  - the first source is the entry: the linker script generated here puts its .text at ORG,
+#    then every other .text, .rodata, .data and .bss (page-aligned start, NOT in the binary:
+#    the entry code zeroes __guest_bss_start..__guest_bss_end itself), and discards .comment,
+#    .note* and .eh_frame. __guest_end is the first byte after .bss.
+# It defines an OBJECT library <name> whose object exposes the bytes as
 #
 #   extern const uint8_t <name>_start[], <name>_end[];
 #
@@ -28,7 +38,8 @@
 #   target_link_libraries(01-hello PRIVATE hvlib::hvlib hello_guest)
 #
 # The executable name must equal the directory name. Tests use the same function from
-# cmake/HvlibTests.cmake (tests/guests/<name>.S, see there).
+# cmake/HvlibTestGuests.cmake (tests/guests/<name>.S, or a directory tests/guests/<name>/ with
+# entry.S and *.c files, see there).
 
 if(CMAKE_LINKER)
 	set(HVLIB_GUEST_LD "${CMAKE_LINKER}" CACHE FILEPATH "Linker for flat guest binaries")
@@ -43,10 +54,28 @@ if(_hv_ld_help MATCHES "--no-warn-rwx-segments")
 	list(APPEND HVLIB_GUEST_LDFLAGS --no-warn-rwx-segments)
 endif()
 
-function(hv_add_x86_guest name source)
-	cmake_parse_arguments(PARSE_ARGV 2 ARG "" "ORG" "INCLUDES;DEFINES")
-	if(ARG_UNPARSED_ARGUMENTS)
-		message(FATAL_ERROR "hv_add_x86_guest(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+# The guests' C compiler must be GCC (the flags below are GCC's); a build configured with
+# another compiler looks for gcc.
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+	set(_hv_guest_cc_default "${CMAKE_C_COMPILER}")
+else()
+	find_program(_hv_guest_cc_default NAMES gcc)
+	if(NOT _hv_guest_cc_default)
+		set(_hv_guest_cc_default "${CMAKE_C_COMPILER}")
+	endif()
+endif()
+set(HVLIB_GUEST_CC "${_hv_guest_cc_default}" CACHE FILEPATH "C compiler for guest binaries (gcc)")
+mark_as_advanced(HVLIB_GUEST_CC)
+
+set(HVLIB_GUEST_C_FLAGS -m64 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mno-sse -mno-mmx
+	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables
+	-fno-tree-loop-distribute-patterns -O2 -nostdlib -Wall -Wextra)
+
+function(hv_add_x86_guest name)
+	cmake_parse_arguments(PARSE_ARGV 1 ARG "" "ORG" "INCLUDES;DEFINES")
+	set(sources ${ARG_UNPARSED_ARGUMENTS})
+	if(NOT sources)
+		message(FATAL_ERROR "hv_add_x86_guest(${name}): no sources")
 	endif()
 	if(NOT ARG_ORG)
 		set(ARG_ORG 0x1000)
@@ -55,32 +84,79 @@ function(hv_add_x86_guest name source)
 		message(FATAL_ERROR "hv_add_x86_guest: '${name}' is not a C identifier")
 	endif()
 
-	get_filename_component(src "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
 	set(dir "${CMAKE_CURRENT_BINARY_DIR}/${name}.guest")
-	set(obj "${dir}/${name}.o")
 	set(bin "${dir}/${name}.bin")
-	set(dep "${dir}/${name}.d")
+	set(lds "${dir}/${name}.ld")
 	set(blob "${dir}/${name}_blob.S")
 	set(hdr "${dir}/${name}.h")
 	file(MAKE_DIRECTORY "${dir}")
 
-	set(cflags -ffreestanding -nostdlib -fno-pic -fno-asynchronous-unwind-tables
-		"-I${CMAKE_CURRENT_SOURCE_DIR}" "-DGUEST_ORG=${ARG_ORG}")
+	set(common "-I${CMAKE_CURRENT_SOURCE_DIR}" "-DGUEST_ORG=${ARG_ORG}")
 	foreach(inc IN LISTS ARG_INCLUDES)
 		get_filename_component(inc "${inc}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-		list(APPEND cflags "-I${inc}")
+		list(APPEND common "-I${inc}")
 	endforeach()
 	foreach(def IN LISTS ARG_DEFINES)
-		list(APPEND cflags "-D${def}")
+		list(APPEND common "-D${def}")
 	endforeach()
 
+	# One object per source, numbered so that equal file names in different folders differ.
+	set(objs "")
+	set(srcs "")
+	set(i 0)
+	foreach(source IN LISTS sources)
+		get_filename_component(src "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+		get_filename_component(base "${src}" NAME_WE)
+		get_filename_component(ext "${src}" LAST_EXT)
+		set(obj "${dir}/${i}_${base}.o")
+		if(ext STREQUAL ".c")
+			set(cc "${HVLIB_GUEST_CC}")
+			set(flags ${HVLIB_GUEST_C_FLAGS} ${common})
+		elseif(ext STREQUAL ".S")
+			set(cc "${CMAKE_C_COMPILER}")
+			set(flags -ffreestanding -nostdlib -fno-pic -fno-asynchronous-unwind-tables ${common})
+		else()
+			message(FATAL_ERROR "hv_add_x86_guest(${name}): ${source} is neither .S nor .c")
+		endif()
+		add_custom_command(OUTPUT "${obj}"
+			COMMAND "${cc}" ${flags} -MD -MT "${obj}" -MF "${obj}.d" -c -o "${obj}" "${src}"
+			DEPENDS "${src}"
+			DEPFILE "${obj}.d"
+			COMMENT "Compiling guest ${name}: ${base}${ext}"
+			VERBATIM)
+		list(APPEND objs "${obj}")
+		list(APPEND srcs "${src}")
+		math(EXPR i "${i} + 1")
+	endforeach()
+	list(GET objs 0 entry_obj)
+
+	file(CONFIGURE OUTPUT "${lds}" @ONLY CONTENT [[
+/* Generated by hv_add_x86_guest(): a flat guest linked at @ARG_ORG@, the entry object first. */
+OUTPUT_FORMAT("elf64-x86-64")
+SECTIONS
+{
+	. = @ARG_ORG@;
+	.text : {
+		"@entry_obj@"(.text .text.*)
+		*(.text .text.*)
+	}
+	.rodata : { *(.rodata .rodata.*) }
+	.data : { *(.data .data.*) }
+	. = ALIGN(4096);
+	__guest_bss_start = .;
+	.bss (NOLOAD) : { *(.bss .bss.*) *(COMMON) }
+	. = ALIGN(16);
+	__guest_bss_end = .;
+	__guest_end = .;
+	/DISCARD/ : { *(.comment) *(.note*) *(.eh_frame*) }
+}
+]])
+
 	add_custom_command(OUTPUT "${bin}"
-		COMMAND "${CMAKE_C_COMPILER}" ${cflags} -MD -MT "${bin}" -MF "${dep}" -c -o "${obj}" "${src}"
-		COMMAND "${HVLIB_GUEST_LD}" ${HVLIB_GUEST_LDFLAGS} -Ttext=${ARG_ORG} -e ${ARG_ORG}
-			--oformat binary -o "${bin}" "${obj}"
-		DEPENDS "${src}"
-		DEPFILE "${dep}"
-		COMMENT "Building x86 guest ${name} (origin ${ARG_ORG})"
+		COMMAND "${HVLIB_GUEST_LD}" ${HVLIB_GUEST_LDFLAGS} -T "${lds}" -e ${ARG_ORG} --oformat binary
+			-o "${bin}" ${objs}
+		DEPENDS ${objs} "${lds}"
+		COMMENT "Linking x86 guest ${name} (origin ${ARG_ORG})"
 		VERBATIM)
 
 	string(TOUPPER "${name}" uname)

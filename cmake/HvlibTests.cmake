@@ -11,6 +11,7 @@
 #   tests/integration/<n>.c -> executable itest_<n>, CTest test <n>, LABELS kvm;integration.
 #                              Public API only; links the SHARED library (and cmocka if found).
 #   tests/guests/<g>.S      -> guest object library guest_<g> (see cmake/HvlibTestGuests.cmake),
+#   tests/guests/<g>/       -> likewise, from entry.S and the folder's *.c (64-bit freestanding C);
 #                              linked into every integration test and benchmark.
 #
 # Fixed tests (all LABELS unit): docs_warning_free, freestanding_aarch64, freestanding_x86_64,

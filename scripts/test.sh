@@ -55,9 +55,10 @@ pass() {
 pass build "default" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 if [ "${HVLIB_TEST_SKIP_ASAN:-0}" != 1 ]; then
-	# Docs do not depend on the build flags and the installed-consumer test cannot use a
-	# sanitized library: both run in the default pass only.
-	CTEST_EXCLUDE='^(docs_warning_free|install_consumer)$' \
+	# Docs do not depend on the build flags, the installed-consumer test cannot use a
+	# sanitized library, and the fuzz targets are built with ASan+UBSan already: all three
+	# run in the default pass only.
+	CTEST_EXCLUDE='^(docs_warning_free|install_consumer|fuzz_.*)$' \
 		pass build-asan "asan+ubsan" -DCMAKE_BUILD_TYPE=Debug -DHVLIB_SANITIZE=ON \
 		-DHVLIB_BUILD_DOCS=OFF
 fi
