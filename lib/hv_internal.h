@@ -328,10 +328,15 @@ hv_status_t hv__vm_reserve(hv_vm_t *vm, hv_bus_t bus, uint64_t base, uint64_t si
  * (if irq != HV__NO_IRQ) and the device, or nothing at all. *line may be NULL for no route.
  */
 #define HV__NO_IRQ UINT32_MAX
+
 hv_status_t hv__libdev_add(hv_vm_t *vm, const hv_device_config_t *cfg,
 			   const struct hv__devclass *cls, uint32_t irq, hv_irq_line_t **line,
 			   hv_device_t **out);
 void hv__irq_route_remove(hv_irq_line_t *line);
+
+/* A serial device's host stream: HV_OK, HV_ERR_ABI or HV_ERR_INVALID_ARG; release destroys it. */
+hv_status_t hv__chardev_check(const hv_chardev_t *out);
+void hv__chardev_release(hv_chardev_t *out);
 
 /* Dispatch one exit; afterwards, the VM's state says whether the vCPU may run on. */
 void hv__dispatch(hv_vcpu_t *vcpu, hv_exit_t *exit);

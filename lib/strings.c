@@ -27,6 +27,7 @@ const char *hv_status_str(hv_status_t status)
 	case HV_ERR_NOT_MAPPED: return "HV_ERR_NOT_MAPPED";
 	case HV_ERR_NO_PLATFORM: return "HV_ERR_NO_PLATFORM";
 	case HV_ERR_RANGE: return "HV_ERR_RANGE";
+	case HV_ERR_BAD_IMAGE: return "HV_ERR_BAD_IMAGE";
 	}
 	return "HV_ERR_UNKNOWN";
 }

@@ -22,8 +22,8 @@
 #   - Seeds in tests/fuzz/corpus/<name>/ (small binary files; at least one). The run works on a
 #     temporary copy: the repository is never modified. Crashes are written to
 #     $FUZZ_BUILD_DIR/crashes/<name>/ for reproduction: $FUZZ_BUILD_DIR/fuzz_<name> <file>.
-#   - Every library source is linked in (lib/*.c, lib/devices/*.c, lib/virtio/*.c,
-#     lib/hosted/*.c, lib/platform_hosted.c, lib/arch/*/*.c and an empty backend table),
+#   - Every library source is linked in (lib/*.c, lib/devices/*.c, lib/loader/*.c, lib/virtio/*.c,
+#     lib/x86/*.c, lib/hosted/*.c, lib/platform_hosted.c, lib/arch/*/*.c and an empty backend table),
 #     built once per run with -DHVLIB_HOSTED=1 and the sanitizers.
 set -euo pipefail
 
@@ -71,7 +71,7 @@ mkdir -p "$build"
 # shellcheck disable=SC2054 # the commas belong to the flags
 san=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
 cflags=(-std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror -I"$root/include"
-	-I"$root/lib" -I"$root/tests/fuzz" -DHVLIB_HOSTED=1)
+	-I"$root/lib" -I"$root/tests/fuzz" -I"$root/tests/support" -DHVLIB_HOSTED=1)
 
 # Does this clang have libFuzzer at all?
 probe="$build/probe"
@@ -92,14 +92,14 @@ build_lib() {
 	rm -rf "$obj"
 	mkdir -p "$obj"
 	shopt -s nullglob
-	for src in "$root"/lib/*.c "$root"/lib/arch/*/*.c "$root"/lib/devices/*.c \
-		"$root"/lib/virtio/*.c "$root"/lib/hosted/*.c; do
+	for src in "$root"/lib/*.c "$root"/lib/arch/*/*.c "$root"/lib/devices/*.c "$root"/lib/loader/*.c \
+		"$root"/lib/virtio/*.c "$root"/lib/x86/*.c "$root"/lib/hosted/*.c; do
 		sources+=("$src")
 	done
 	shopt -u nullglob
 	sed -e 's/@HV_BACKEND_DECLS@//' -e 's/@HV_BACKEND_LIST@//' \
 		"$root/cmake/hv_backends.c.in" >"$obj/hv_backends.c"
-	sources+=("$obj/hv_backends.c" "$root/tests/fuzz/fuzz_support.c")
+	sources+=("$obj/hv_backends.c" "$root/tests/fuzz/fuzz_support.c" "$root/tests/support/null_backend.c")
 	# Objects are named <dir>_<file>.o: lib/devices/x.c and lib/hosted/x.c stay apart.
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	printf '%s\n' "${sources[@]}" | xargs -P "$jobs" -I{} sh -c '

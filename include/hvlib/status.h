@@ -37,6 +37,7 @@ typedef enum hv_status {
 	HV_ERR_NOT_MAPPED = -16,  /**< A guest-physical range is not backed by memory. */
 	HV_ERR_NO_PLATFORM = -17, /**< No platform ops installed (freestanding builds). */
 	HV_ERR_RANGE = -18,       /**< A range lies outside what its address space allows. */
+	HV_ERR_BAD_IMAGE = -19,   /**< A guest image (kernel, initrd, ELF) is truncated or malformed. */
 } hv_status_t;
 
 /**

@@ -454,8 +454,7 @@ static void pl011_destroy(void *ctx)
 	hv__unlock(p->lock);
 	hv__timer_destroy(p->retry);
 	p->retry = NULL;
-	if (p->out.ops != NULL && p->out.ops->destroy != NULL)
-		p->out.ops->destroy(p->out.ctx);
+	hv__chardev_release(&p->out);
 	pl011_free(p);
 }
 
@@ -476,7 +475,6 @@ static const struct hv__devclass pl011_class = {
 hv_status_t hv_pl011_add(hv_vm_t *vm, const hv_pl011_config_t *config, hv_device_t **device)
 {
 	hv_device_config_t dc = HV_DEVICE_CONFIG_INIT;
-	const hv_chardev_ops_t *cops;
 	struct pl011 *p;
 	hv_status_t st;
 
@@ -484,12 +482,9 @@ hv_status_t hv_pl011_add(hv_vm_t *vm, const hv_pl011_config_t *config, hv_device
 		return HV_ERR_INVALID_ARG;
 	if (HV__CHECK_STRUCT(config, hv_pl011_config_t) != HV_OK)
 		return HV_ERR_ABI;
-	cops = config->out.ops;
-	if (cops != NULL && (cops->struct_size != sizeof(hv_chardev_ops_t) ||
-			     cops->version != HV_CHARDEV_OPS_VERSION))
-		return HV_ERR_ABI;
-	if (cops != NULL && cops->write == NULL)
-		return HV_ERR_INVALID_ARG;
+	st = hv__chardev_check(&config->out);
+	if (st != HV_OK)
+		return st;
 
 	p = hv__alloc(sizeof(*p));
 	if (p == NULL)

@@ -477,8 +477,7 @@ static void uart_destroy(void *ctx)
 	hv__unlock(u->lock);
 	hv__timer_destroy(u->retry);
 	u->retry = NULL;
-	if (u->out.ops != NULL && u->out.ops->destroy != NULL)
-		u->out.ops->destroy(u->out.ctx);
+	hv__chardev_release(&u->out);
 	uart_free(u);
 }
 
@@ -499,7 +498,6 @@ static const struct hv__devclass uart_class = {
 hv_status_t hv_uart16550_add(hv_vm_t *vm, const hv_uart16550_config_t *config, hv_device_t **device)
 {
 	hv_device_config_t dc = HV_DEVICE_CONFIG_INIT;
-	const hv_chardev_ops_t *cops;
 	struct uart *u;
 	hv_status_t st;
 
@@ -509,12 +507,9 @@ hv_status_t hv_uart16550_add(hv_vm_t *vm, const hv_uart16550_config_t *config, h
 		return HV_ERR_ABI;
 	if (config->reg_shift > 2)
 		return HV_ERR_INVALID_ARG;
-	cops = config->out.ops;
-	if (cops != NULL && (cops->struct_size != sizeof(hv_chardev_ops_t) ||
-			     cops->version != HV_CHARDEV_OPS_VERSION))
-		return HV_ERR_ABI;
-	if (cops != NULL && cops->write == NULL)
-		return HV_ERR_INVALID_ARG;
+	st = hv__chardev_check(&config->out);
+	if (st != HV_OK)
+		return st;
 
 	u = hv__alloc(sizeof(*u));
 	if (u == NULL)

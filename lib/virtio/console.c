@@ -205,8 +205,7 @@ static void hv__console_destroy(struct hv__virtio *v)
 
 	if (c->timer != NULL)
 		hv__timer_destroy(c->timer);
-	if (c->out.ops != NULL && c->out.ops->destroy != NULL)
-		c->out.ops->destroy(c->out.ctx);
+	hv__chardev_release(&c->out);
 	hv__free(c, sizeof(*c));
 }
 
@@ -232,18 +231,15 @@ hv_status_t hv_virtio_console_add(hv_vm_t *vm, const hv_virtio_console_config_t 
 {
 	struct hv__console *c;
 	struct hv__virtio *v;
-	const hv_chardev_ops_t *o;
 	hv_status_t st;
 
 	if (vm == NULL || config == NULL)
 		return HV_ERR_INVALID_ARG;
 	if (HV__CHECK_STRUCT(config, hv_virtio_console_config_t) != HV_OK)
 		return HV_ERR_ABI;
-	o = config->out.ops;
-	if (o != NULL && (o->struct_size != sizeof(*o) || o->version != HV_CHARDEV_OPS_VERSION))
-		return HV_ERR_ABI;
-	if (o != NULL && o->write == NULL)
-		return HV_ERR_INVALID_ARG;
+	st = hv__chardev_check(&config->out);
+	if (st != HV_OK)
+		return st;
 	c = hv__alloc(sizeof(*c));
 	if (c == NULL)
 		return HV_ERR_NO_MEMORY;

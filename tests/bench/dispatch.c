@@ -12,78 +12,10 @@
 #include <stdlib.h>
 
 #include "hv_internal.h"
+#include "null_backend.h"
 
 #define DEVICES 64
 #define ITERATIONS 100000
-
-static hv_status_t null_ok(void)
-{
-	return HV_OK;
-}
-
-static hv_status_t null_caps(hv_backend_caps_t *caps)
-{
-	caps->flags = HV_CAP_PIO;
-	caps->max_vcpus = 1;
-	caps->max_regions = 8;
-	caps->max_gpa = 1ull << 40;
-	return HV_OK;
-}
-
-static hv_status_t null_vm_init(hv_vm_t *vm, void *vs)
-{
-	(void)vm;
-	(void)vs;
-	return HV_OK;
-}
-
-static void null_vm_fini(hv_vm_t *vm, void *vs)
-{
-	(void)vm;
-	(void)vs;
-}
-
-static hv_status_t null_vcpu_init(hv_vcpu_t *vcpu, void *vs, void *cs)
-{
-	(void)vcpu;
-	(void)vs;
-	(void)cs;
-	return HV_OK;
-}
-
-static void null_vcpu_fini(hv_vcpu_t *vcpu, void *vs, void *cs)
-{
-	(void)vcpu;
-	(void)vs;
-	(void)cs;
-}
-
-static hv_status_t null_map(void *vs, hv_region_t *r)
-{
-	(void)vs;
-	(void)r;
-	return HV_OK;
-}
-
-static void null_kick(void *cs)
-{
-	(void)cs;
-}
-
-static const struct hv_backend null_backend = {
-	.version = HV__BACKEND_VERSION,
-	.name = "null",
-	.arch = HV_ARCH_X86_64,
-	.check = null_ok,
-	.caps = null_caps,
-	.vm_init = null_vm_init,
-	.vm_fini = null_vm_fini,
-	.vcpu_init = null_vcpu_init,
-	.vcpu_fini = null_vcpu_fini,
-	.map = null_map,
-	.unmap = null_map,
-	.kick = null_kick,
-};
 
 static uint64_t sum;
 
@@ -123,7 +55,7 @@ int main(int argc, char **argv)
 	hv_vm_t *vm;
 	unsigned i;
 
-	cfg.backend = &null_backend;
+	cfg.backend = &hv_null_backend;
 	cfg.flags = HV_VM_MANUAL_RUN;
 	if (hv_vm_create(&cfg, &vm) != HV_OK)
 		return 1;

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "hv_internal.h"
+#include "null_backend.h"
 #include "virtio/virtio.h"
 
 #define REQ_SIZE (64u * 1024u)
@@ -44,85 +45,6 @@
 #define GPA_DATA 0x10000ull
 
 /* ---- a backend that does nothing ------------------------------------------------------------ */
-
-static hv_status_t null_ok(void)
-{
-	return HV_OK;
-}
-
-static hv_status_t null_caps(hv_backend_caps_t *caps)
-{
-	caps->flags = HV_CAP_PIO | HV_CAP_IRQCHIP;
-	caps->max_vcpus = 1;
-	caps->max_regions = 8;
-	caps->irq_inputs = 32;
-	caps->max_gpa = 1ull << 40;
-	return HV_OK;
-}
-
-static hv_status_t null_vm_init(hv_vm_t *vm, void *vs)
-{
-	(void)vm;
-	(void)vs;
-	return HV_OK;
-}
-
-static void null_vm_fini(hv_vm_t *vm, void *vs)
-{
-	(void)vm;
-	(void)vs;
-}
-
-static hv_status_t null_vcpu_init(hv_vcpu_t *vcpu, void *vs, void *cs)
-{
-	(void)vcpu;
-	(void)vs;
-	(void)cs;
-	return HV_OK;
-}
-
-static void null_vcpu_fini(hv_vcpu_t *vcpu, void *vs, void *cs)
-{
-	(void)vcpu;
-	(void)vs;
-	(void)cs;
-}
-
-static hv_status_t null_map(void *vs, hv_region_t *r)
-{
-	(void)vs;
-	(void)r;
-	return HV_OK;
-}
-
-static void null_kick(void *cs)
-{
-	(void)cs;
-}
-
-static hv_status_t null_irq_set(void *vs, uint32_t input, bool level)
-{
-	(void)vs;
-	(void)input;
-	(void)level;
-	return HV_OK;
-}
-
-static const struct hv_backend null_backend = {
-	.version = HV__BACKEND_VERSION,
-	.name = "null",
-	.arch = HV_ARCH_X86_64,
-	.check = null_ok,
-	.caps = null_caps,
-	.vm_init = null_vm_init,
-	.vm_fini = null_vm_fini,
-	.vcpu_init = null_vcpu_init,
-	.vcpu_fini = null_vcpu_fini,
-	.map = null_map,
-	.unmap = null_map,
-	.kick = null_kick,
-	.irq_set = null_irq_set,
-};
 
 /* ---- the driver --------------------------------------------------------------------------------- */
 
@@ -181,7 +103,7 @@ static void setup(struct bench *b)
 	memset(b, 0, sizeof(*b));
 	hv_log_set_level(HV_LOG_WARN);
 	cfg.name = "bench";
-	cfg.backend = &null_backend;
+	cfg.backend = &hv_null_backend;
 	cfg.flags = HV_VM_MANUAL_RUN;
 	ram.name = "ram";
 	ram.gpa = 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "hv_internal.h"
+#include "null_backend.h"
 
 #define FUZZ_RAM_GPA 0x0ull
 #define FUZZ_RAM_SIZE (1u << 20) /* 1 MiB of guest RAM at 0 */
@@ -32,9 +33,9 @@ uint8_t *fuzz_ram(hv_vm_t *vm);
 uint64_t fuzz_mmio(hv_vcpu_t *vcpu, uint64_t gpa, uint32_t width, int is_write, uint64_t data);
 uint64_t fuzz_pio(hv_vcpu_t *vcpu, uint16_t port, uint32_t width, int is_write, uint64_t data);
 
-/* Number of interrupt line changes the backend saw, and the last level per input (< 64). */
-extern unsigned fuzz_irq_changes;
-extern uint8_t fuzz_irq_level[64];
+/* The VM's backend (tests/support/null_backend.c) records interrupt line changes. */
+#define fuzz_irq_changes hv_null_irq_changes
+#define fuzz_irq_level hv_null_irq_level
 
 /* A byte reader over the fuzzer's input. */
 struct fuzz_input {

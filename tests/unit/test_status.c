@@ -30,6 +30,7 @@ static void test_status_str_names_every_status(void **state)
 		{ HV_ERR_NOT_MAPPED, -16, "HV_ERR_NOT_MAPPED" },
 		{ HV_ERR_NO_PLATFORM, -17, "HV_ERR_NO_PLATFORM" },
 		{ HV_ERR_RANGE, -18, "HV_ERR_RANGE" },
+		{ HV_ERR_BAD_IMAGE, -19, "HV_ERR_BAD_IMAGE" },
 	};
 	size_t i;
 
@@ -43,7 +44,7 @@ static void test_status_str_names_every_status(void **state)
 
 static void test_status_str_unknown_values_are_named_unknown(void **state)
 {
-	static const int unknown[] = { 1, 42, -19, -100, INT_MIN, INT_MAX };
+	static const int unknown[] = { 1, 42, -20, -100, INT_MIN, INT_MAX };
 	size_t i;
 
 	(void)state;
@@ -60,7 +61,7 @@ static void test_status_names_are_distinct(void **state)
 	int a, b;
 
 	(void)state;
-	for (a = HV_ERR_RANGE; a <= HV_OK; a++)
+	for (a = HV_ERR_BAD_IMAGE; a <= HV_OK; a++)
 		for (b = a + 1; b <= HV_OK; b++)
 			assert_string_not_equal(hv_status_str((hv_status_t)a),
 						hv_status_str((hv_status_t)b));
