@@ -4,7 +4,8 @@
 #   hvlib          libhvlib.so.<major>  (alias hvlib::hvlib, exported as hvlib::hvlib)
 #   hvlib_static   libhvlib.a           (alias hvlib::hvlib_static, exported likewise)
 #
-# Sources: lib/*.c, lib/arch/*/*.c, lib/devices/*.c and lib/virtio/*.c (all freestanding),
+# Sources: lib/*.c, lib/arch/*/*.c, lib/devices/*.c, lib/loader/*.c, lib/virtio/*.c and
+# lib/x86/*.c (all freestanding),
 # except lib/platform_hosted.c which, with lib/hosted/*.c (host sides of devices: files, TAP),
 # is built only when HVLIB_HOSTED is ON (it then also gets HVLIB_HOSTED=1 defined for the
 # whole core); the
@@ -20,7 +21,9 @@ file(GLOB HVLIB_CORE_SOURCES CONFIGURE_DEPENDS
      "${PROJECT_SOURCE_DIR}/lib/*.c"
      "${PROJECT_SOURCE_DIR}/lib/arch/*/*.c"
      "${PROJECT_SOURCE_DIR}/lib/devices/*.c"
-     "${PROJECT_SOURCE_DIR}/lib/virtio/*.c")
+     "${PROJECT_SOURCE_DIR}/lib/loader/*.c"
+     "${PROJECT_SOURCE_DIR}/lib/virtio/*.c"
+     "${PROJECT_SOURCE_DIR}/lib/x86/*.c")
 file(GLOB HVLIB_HOSTED_SOURCES CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/lib/hosted/*.c")
 list(SORT HVLIB_HOSTED_SOURCES)
 list(REMOVE_ITEM HVLIB_CORE_SOURCES "${PROJECT_SOURCE_DIR}/lib/platform_hosted.c")

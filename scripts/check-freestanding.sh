@@ -22,7 +22,8 @@ while IFS= read -r f; do
 	[ "$f" = "$root/lib/platform_hosted.c" ] || sources+=("$f")
 done < <(find "$root/lib" -maxdepth 1 -name '*.c' | sort
 	find "$root/lib/arch" -mindepth 2 -maxdepth 2 -name '*.c' 2>/dev/null | sort
-	find "$root/lib/devices" "$root/lib/virtio" -maxdepth 1 -name '*.c' 2>/dev/null | sort)
+	find "$root/lib/devices" "$root/lib/loader" "$root/lib/virtio" "$root/lib/x86" -maxdepth 1 \
+		-name '*.c' 2>/dev/null | sort)
 
 # The generated backend table, with no backend.
 sed -e 's/@HV_BACKEND_DECLS@//' -e 's/@HV_BACKEND_LIST@//' \

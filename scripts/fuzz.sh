@@ -92,8 +92,8 @@ build_lib() {
 	rm -rf "$obj"
 	mkdir -p "$obj"
 	shopt -s nullglob
-	for src in "$root"/lib/*.c "$root"/lib/arch/*/*.c "$root"/lib/devices/*.c "$root"/lib/loader/*.c \
-		"$root"/lib/virtio/*.c "$root"/lib/x86/*.c "$root"/lib/hosted/*.c; do
+	for src in "$root"/lib/*.c "$root"/lib/arch/*/*.c "$root"/lib/devices/*.c \
+		"$root"/lib/loader/*.c "$root"/lib/virtio/*.c "$root"/lib/x86/*.c "$root"/lib/hosted/*.c; do
 		sources+=("$src")
 	done
 	shopt -u nullglob

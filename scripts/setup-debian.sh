@@ -10,7 +10,7 @@ packages=(
 	libfdt-dev libcapstone-dev libcmocka-dev
 	doxygen
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
-	clang llvm libclang-rt-dev valgrind python3
+	clang llvm libclang-rt-dev valgrind python3 acpica-tools
 )
 
 missing=()

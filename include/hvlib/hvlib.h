@@ -28,5 +28,7 @@
 #include "irq.h"
 #include "hostdev.h"
 #include "devices.h"
+#include "loader.h"
+#include "pc.h"
 
 #endif /* HVLIB_HVLIB_H */

@@ -298,7 +298,17 @@ static int mock_reg_index(hv_reg_t reg)
 		return MOCK_REG_GDTR_BASE;
 	case HV_X86_GDTR_LIMIT:
 		return MOCK_REG_GDTR_LIMIT;
+	case HV_X86_CR2:
+		return MOCK_REG_CR2;
+	case HV_X86_CR8:
+		return MOCK_REG_CR8;
+	case HV_X86_IDTR_BASE:
+		return MOCK_REG_IDTR_BASE;
+	case HV_X86_IDTR_LIMIT:
+		return MOCK_REG_IDTR_LIMIT;
 	default:
+		if (reg >= HV_X86_SEG(0, 0) && reg < HV_X86_SEG(8, 0))
+			return MOCK_REG_SEG + (int)(reg - HV_X86_SEG(0, 0));
 		return -1;
 	}
 }

@@ -150,7 +150,14 @@ enum {
 	MOCK_REG_CS_BASE,
 	MOCK_REG_GDTR_BASE,
 	MOCK_REG_GDTR_LIMIT,
-	MOCK_REG_COUNT,
+	MOCK_REG_CR2,
+	MOCK_REG_CR8,
+	MOCK_REG_IDTR_BASE,
+	MOCK_REG_IDTR_LIMIT,
+	/* The other segment fields: HV_X86_SEG(seg, field) at MOCK_REG_SEG + seg * 4 + field
+	 * (CS's selector and base stay at MOCK_REG_CS_SEL and MOCK_REG_CS_BASE). */
+	MOCK_REG_SEG,
+	MOCK_REG_COUNT = MOCK_REG_SEG + 8 * 4,
 };
 
 struct mock_regs {
