@@ -373,6 +373,22 @@ hv_status_t hv_kvm_arch_restore(struct hv_kvm_vcpu *kc, const void *snapshot)
 	return HV_OK;
 }
 
+/*
+ * The faulting PC of a triple fault, or 0 when it is gone: KVM on AMD resets the vCPU before
+ * it reports the shutdown, and the reset vector (F000:FFF0) is not where the guest faulted.
+ */
+static uint64_t hv_kvm_shutdown_pc(struct hv_kvm_vcpu *kc)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(kc->fd, KVM_GET_REGS, &r) < 0 || ioctl(kc->fd, KVM_GET_SREGS, &s) < 0)
+		return 0;
+	if (r.rip == 0xfff0 && s.cs.selector == 0xf000 && s.cs.base == 0xffff0000ull)
+		return 0;
+	return r.rip;
+}
+
 bool hv_kvm_arch_exit(struct hv_kvm_vcpu *kc, hv_exit_t *exit)
 {
 	struct kvm_run *run = kc->run;
@@ -402,7 +418,7 @@ bool hv_kvm_arch_exit(struct hv_kvm_vcpu *kc, hv_exit_t *exit)
 		exit->u.fault.kind = HV_FAULT_TRIPLE;
 		exit->u.fault.gpa = 0;
 		exit->u.fault.detail = 0;
-		exit->pc = hv_kvm_arch_pc(kc);
+		exit->pc = hv_kvm_shutdown_pc(kc);
 		return true;
 	default:
 		return false;

@@ -3,6 +3,9 @@
  *   EBX  a 32-bit pattern, written to the 1024 dwords at 0x2000 (4 KiB)
  *   ECX  loop iterations; the guest sums 0 .. ECX-1 (mod 2^32) in EAX
  *   DL   a letter identifying the VM
+ *   DI   0, or the address of a gate word: after printing "vm<DL>:" the guest spins until the
+ *        host makes that word non-zero (so the host knows the VM is running guest code for as
+ *        long as it likes, however fast the guest runs)
  * It prints "vm<DL>:" then "ok\n" on the console, reports the sum to the result port, checks
  * its pattern is intact (reports 0x600d, or 0xbad) and powers off.
  */
@@ -24,7 +27,13 @@ _start:
 	out	%al, $0xe9
 	mov	$':', %al
 	out	%al, $0xe9
-	/* the pattern */
+	/* the gate, if any */
+	test	%di, %di
+	jz	7f
+8:	pause
+	cmpw	$0, (%di)
+	je	8b
+7:	/* the pattern */
 	mov	$0x2000, %di
 	mov	%ebx, %eax
 	push	%ecx
