@@ -399,8 +399,7 @@ hv_status_t hv_vm_reset(hv_vm_t *vm)
 	if (vm == NULL)
 		return HV_ERR_INVALID_ARG;
 	be = vm->backend;
-	if (hv__vm_state(vm) == HV_VM_RUNNING ||
-	    __atomic_load_n(&vm->threads, __ATOMIC_ACQUIRE) != 0 || hv__vm_any_owned(vm))
+	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
 	if (hv__vm_threaded(vm))
 		hv__vm_join(vm);
