@@ -49,7 +49,12 @@ hv_status_t hv_kvm_arch_vm_init(hv_vm_t *vm, struct hv_kvm_vm *kv)
 		{ HV_BUS_PIO, 0x20, 2 },                      /* master PIC */
 		{ HV_BUS_PIO, 0xa0, 2 },                      /* slave PIC */
 		{ HV_BUS_PIO, 0x4d0, 2 },                     /* ELCR */
+		{ HV_BUS_PIO, 0x40, 4 },                      /* in-kernel PIT (8254) */
+		{ HV_BUS_PIO, 0x61, 1 },                      /* its speaker/gate port (NMI status) */
 	};
+	hv_irq_route_config_t pit_route = HV_IRQ_ROUTE_CONFIG_INIT;
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	hv_irq_line_t *pit_line;
 	uint64_t identity = HV_KVM_IDENTITY_MAP;
 	size_t i;
 
@@ -63,10 +68,24 @@ hv_status_t hv_kvm_arch_vm_init(hv_vm_t *vm, struct hv_kvm_vm *kv)
 			strerror(errno));
 		return HV_ERR_BACKEND;
 	}
+	/*
+	 * The PC's timer, as every PC has one: Linux checks that IRQ 0 ticks through the IOAPIC
+	 * before it trusts its local APIC timer, and calibrates with it when nothing better is
+	 * there. In the kernel, its ticks never leave it; channel 2's gate and output are port
+	 * 0x61 (KVM_PIT_SPEAKER_DUMMY: the kernel answers that port too).
+	 */
+	if (ioctl(kv->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		HV_LOGE("kvm: cannot create the in-kernel PIT: %s", strerror(errno));
+		return HV_ERR_BACKEND;
+	}
 	for (i = 0; i < HV__ARRAY_SIZE(reserved); i++)
 		if (hv__vm_reserve(vm, reserved[i].bus, reserved[i].base, reserved[i].size) != HV_OK)
 			return HV_ERR_NO_MEMORY;
-	return HV_OK;
+	/* Input 0 is the PIT's: a route there would share its line. */
+	pit_route.name = "pit";
+	pit_route.input = 0;
+	pit_route.trigger = HV_IRQ_EDGE;
+	return hv_irq_route_add(vm, &pit_route, &pit_line);
 }
 
 /* The guest sees what KVM can virtualise, with its own APIC ID in each vCPU's leaves. */
@@ -91,8 +110,15 @@ hv_status_t hv_kvm_arch_vcpu_init(struct hv_kvm_vm *kv, struct hv_kvm_vcpu *kc)
 	for (i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
 
-		if (e->function == 1)
+		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffffu) | (kc->index << 24);
+			/*
+			 * CPUID.1:ECX[31], "running under a hypervisor": KVM leaves it to the VMM.
+			 * With it the guest finds KVM's leaves at 0x40000000 (kvmclock, PV EOI,
+			 * the TSC frequency) instead of calibrating against emulated timers.
+			 */
+			e->ecx |= 1u << 31;
+		}
 		else if (e->function == 0xb || e->function == 0x1f)
 			e->edx = kc->index;
 	}

@@ -33,6 +33,7 @@
 #define HV__BP_E820_TABLE 0x2d0
 #define HV__BP_SIZE 4096u
 #define HV__HDR_SETUP_SECTS 0x1f1
+#define HV__HDR_SYSSIZE 0x1f4
 #define HV__HDR_BOOT_FLAG 0x1fe
 #define HV__HDR_JUMP 0x200
 #define HV__HDR_MAGIC 0x202
@@ -336,7 +337,7 @@ struct hv__bzimage {
 
 static hv_status_t hv__bz_parse(struct hv__bzimage *bz, const uint8_t *p, size_t n)
 {
-	uint32_t need;
+	uint32_t need, syssize;
 	unsigned sects;
 
 	if (n < HV__HDR_VERSION + 2)
@@ -358,6 +359,13 @@ static hv_status_t hv__bz_parse(struct hv__bzimage *bz, const uint8_t *p, size_t
 	if (n <= bz->setup_size)
 		return HV_ERR_BAD_IMAGE;
 	bz->pm_size = n - bz->setup_size;
+	/*
+	 * syssize (protocol 2.04+): the protected-mode part's length in 16-byte units, as the
+	 * kernel's build tool wrote it. A shorter file is a truncated kernel.
+	 */
+	syssize = hv__ld32(p + HV__HDR_SYSSIZE);
+	if (syssize == 0 || (uint64_t)syssize * 16 > bz->pm_size)
+		return HV_ERR_BAD_IMAGE;
 	if (!(p[HV__HDR_LOADFLAGS] & HV__LOADED_HIGH))
 		return HV_ERR_UNSUPPORTED; /* a zImage, loaded at 0x10000 */
 	if (bz->version < 0x020c || !(hv__ld16(p + HV__HDR_XLOADFLAGS) & HV__XLF_KERNEL_64))

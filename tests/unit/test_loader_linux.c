@@ -117,6 +117,7 @@ static void bz_make(struct bz *bz, unsigned setup_sects, size_t payload)
 	bz->img = calloc(1, bz->size);
 	assert_non_null(bz->img);
 	bz->img[0x1f1] = (uint8_t)setup_sects;
+	put32(bz->img + 0x1f4, (uint32_t)(payload / 16)); /* syssize */
 	put16(bz->img + 0x1fe, 0xaa55);
 	bz->img[0x200] = 0xeb;
 	bz->img[0x201] = HDR_END - 0x202;
@@ -441,14 +442,14 @@ static void test_linux_truncated_bzimage_at_every_length_is_a_bad_image(void **s
 	(void)state;
 	pc_open(&pc);
 	bz_make(&bz, 0, 16);
-	/* Every length up to and including the setup code: no protected-mode kernel. */
-	for (n = 0; n <= bz.setup; n++)
+	/* Every length short of setup code + syssize paragraphs: a truncated kernel. */
+	for (n = 0; n < bz.size; n++)
 		assert_int_equal(load(&pc, bz.img, n, NULL, NULL, 0, NULL), HV_ERR_BAD_IMAGE);
 	assert_true(all_zero(&pc, ZP, 4096));
 	assert_true(all_zero(&pc, 0x500, 64));
 	assert_true(all_zero(&pc, 16 * MiB, 64));
 	assert_int_equal(reg(&pc, HV_X86_RIP), 0xfff0); /* the reset state, untouched */
-	assert_int_equal(load(&pc, bz.img, bz.setup + 1, NULL, NULL, 0, NULL), HV_OK);
+	assert_int_equal(load(&pc, bz.img, bz.size, NULL, NULL, 0, NULL), HV_OK);
 	bz_free(&bz);
 	pc_close(&pc);
 }
@@ -468,6 +469,8 @@ static void test_linux_inconsistent_bzimage_headers_are_bad_images(void **state)
 		{ 0x201, 1, 0x290 - 0x202 + 1 }, /* header past 0x290 */
 		{ 0x201, 1, 0x264 - 0x202 - 1 }, /* header without init_size */
 		{ 0x1f1, 1, 200 },             /* setup code past the image */
+		{ 0x1f4, 4, 0 },               /* syssize 0 */
+		{ 0x1f4, 4, 4096 / 16 + 1 },   /* syssize past the image */
 		{ 0x230, 4, 0x300000 },        /* kernel_alignment not a power of two */
 		{ 0x230, 4, 0 },
 		{ 0x258, 8, 16 * MiB + 0x1000 }, /* pref_address misaligned */
