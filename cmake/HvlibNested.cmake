@@ -26,4 +26,24 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND NOT HVLIB_SANITIZ
 	set_tests_properties(linux.itests_in_l1 PROPERTIES
 		LABELS "kvm-nested;linux-guest" FIXTURES_REQUIRED hvlib_guests SKIP_RETURN_CODE 77
 		TIMEOUT 360 RESOURCE_LOCK qemu_tcg PROCESSORS 2)
+	# Debian's kernel under hvrun in L1 (tests/linux/hvrun_linux.sh): 2 vCPUs, virtio-blk,
+	# virtio-console, two VMs pinging over the switch, power-off and reboot policies. About
+	# 2 minutes.
+	if(TARGET hvrun)
+		add_test(NAME linux.hvrun
+			COMMAND "${PROJECT_SOURCE_DIR}/tests/linux/hvrun_linux.sh"
+				--build "${CMAKE_BINARY_DIR}" --timeout 600)
+		set_tests_properties(linux.hvrun PROPERTIES
+			LABELS "kvm-nested;linux-guest" FIXTURES_REQUIRED hvlib_guests
+			SKIP_RETURN_CODE 77 TIMEOUT 660 RESOURCE_LOCK qemu_tcg PROCESSORS 2)
+	endif()
+endif()
+
+# hvrun's refusals (bad images, memory, overlapping devices, bad options) on this host's own
+# /dev/kvm: no guest runs, so it is quick; in sanitizer builds too.
+if(TARGET hvrun)
+	add_test(NAME linux.hvrun_errors
+		COMMAND "${PROJECT_SOURCE_DIR}/tests/linux/hvrun_errors.sh" --hvrun "$<TARGET_FILE:hvrun>")
+	set_tests_properties(linux.hvrun_errors PROPERTIES
+		LABELS "kvm;linux-guest" FIXTURES_REQUIRED hvlib_guests SKIP_RETURN_CODE 77 TIMEOUT 300)
 endif()

@@ -62,6 +62,14 @@ static const uint32_t virtio_irqs[] = { 16, 17, 18, 19, 20, 21, 22, 23, 5, 6, 7,
 
 enum console_kind { CON_NONE, CON_STDIO, CON_FILE };
 
+/* A virtio device: what it uses, and where it answers when the user placed it. */
+struct dev_spec {
+	char *name;
+	bool ro;
+	uint64_t addr; /* 0: the next free window */
+	uint32_t irq;  /* 0: the window's default input */
+};
+
 struct console_spec {
 	enum console_kind kind;
 	char *path; /* CON_FILE */
@@ -75,12 +83,9 @@ struct vm_spec {
 	bool default_cmdline;
 	uint64_t mem;
 	uint32_t cpus;
-	struct {
-		char *path;
-		bool ro;
-	} disks[MAX_DISKS];
+	struct dev_spec disks[MAX_DISKS]; /* name: the image file */
 	unsigned n_disks;
-	char *nets[MAX_NETS]; /* "switch" or a TAP interface name */
+	struct dev_spec nets[MAX_NETS];   /* name: "switch" or a TAP interface name */
 	unsigned n_nets;
 	struct console_spec console;  /* the 16550 (ttyS0) */
 	struct console_spec vconsole; /* virtio-console (hvc0) */
@@ -153,12 +158,17 @@ static void help(void)
 "  --mem SIZE           guest RAM, bytes with an optional K, M or G suffix (default 256M,\n"
 "                       at least 16M)\n"
 "  --cpus N             vCPUs, 1 to 254 (default 1); started by the guest through INIT/SIPI\n"
-"  --disk FILE[,ro]     a virtio-blk disk on an image file (size a multiple of 512);\n"
-"                       repeatable, up to 8\n"
-"  --net tap:NAME|NAME|switch\n"
-"                       a virtio-net interface on the TAP interface NAME (created if missing;\n"
-"                       needs CAP_NET_ADMIN), or on the switch inside hvrun that connects the\n"
-"                       VMs of one configuration file; repeatable, up to 4\n"
+"  --disk FILE[,ro][,addr=GPA][,irq=N]\n"
+"                       a virtio-blk disk on an image file (size a multiple of 512), read-only\n"
+"                       with ro; repeatable, up to 8\n"
+"  --net switch|tap:NAME|NAME[,addr=GPA][,irq=N]\n"
+"                       a virtio-net interface on the switch inside hvrun that connects the\n"
+"                       VMs of one configuration file, or on the TAP interface NAME (created\n"
+"                       if missing; needs CAP_NET_ADMIN); repeatable, up to 4\n"
+"                       addr= and irq= place a device (page-aligned, below 4 GiB; IOAPIC\n"
+"                       input 1-23); otherwise devices take 4 KiB windows from 0xD0000000\n"
+"                       and inputs 16-23, 5, 6, 7, 10, 11 in order. Two things at one address\n"
+"                       or input are refused\n"
 "  --console stdio|file:PATH|none\n"
 "                       where the 16550 (ttyS0, the kernel console) goes (default stdio)\n"
 "  --vconsole stdio|file:PATH|none\n"
@@ -589,6 +599,68 @@ static bool parse_console(const char *v, const char *base_dir, struct console_sp
 
 enum opt_result { OPT_OK, OPT_UNKNOWN, OPT_BAD };
 
+/*
+ * A device value: NAME[,ro][,addr=GPA][,irq=N]. For a disk NAME is the image (relative to
+ * base_dir) and ro is allowed; for a network interface NAME is "switch", "tap:IFNAME" or
+ * IFNAME.
+ */
+static int parse_dev(const char *v, bool disk, const char *base_dir, struct dev_spec *d,
+		     const char *where)
+{
+	char *copy = strdup(v), *tok, *save = NULL;
+	const char *name;
+	int rc = -1;
+
+	memset(d, 0, sizeof(*d));
+	if (copy == NULL)
+		return -1;
+	name = strtok_r(copy, ",", &save);
+	if (name == NULL || v[0] == ',') {
+		err("%s: missing %s in '%s'", where, disk ? "image file" : "interface", v);
+		goto out;
+	}
+	if (!disk) {
+		if (!strncmp(name, "tap:", 4))
+			name += 4;
+		if (name[0] == '\0' || strlen(name) >= 16) {
+			err("%s: --net takes 'switch' or a TAP interface name (at most 15 "
+			    "characters), not '%s'", where, name);
+			goto out;
+		}
+	}
+	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
+		char *end;
+
+		if (disk && (!strcmp(tok, "ro") || !strcmp(tok, "rw"))) {
+			d->ro = tok[1] == 'o';
+		} else if (!strncmp(tok, "addr=", 5)) {
+			errno = 0;
+			d->addr = strtoull(tok + 5, &end, 0);
+			if (errno != 0 || end == tok + 5 || *end != '\0' || d->addr == 0 ||
+			    (d->addr & 0xfff) != 0 || d->addr >= HIGH_RAM_BASE) {
+				err("%s: addr= takes a page-aligned address below 4 GiB, not "
+				    "'%s'", where, tok + 5);
+				goto out;
+			}
+		} else if (!strncmp(tok, "irq=", 4)) {
+			if (!parse_uint(tok + 4, 23, &d->irq) || d->irq == 0) {
+				err("%s: irq= takes an IOAPIC input from 1 to 23, not '%s'",
+				    where, tok + 4);
+				goto out;
+			}
+		} else {
+			err("%s: unknown %s option '%s' (%s)", where, disk ? "disk" : "net", tok,
+			    disk ? "ro, rw, addr=, irq=" : "addr=, irq=");
+			goto out;
+		}
+	}
+	d->name = disk ? resolve(name, base_dir) : strdup(name);
+	rc = d->name != NULL ? 0 : -1;
+out:
+	free(copy);
+	return rc;
+}
+
 /* Applies a global option; `where` names the place for messages. */
 static enum opt_result apply_global(const char *key, const char *v, const char *where)
 {
@@ -647,43 +719,24 @@ static enum opt_result apply_vm(struct vm_spec *s, const char *key, const char *
 			goto bad;
 	} else if (!strcmp(key, "cpus")) {
 		if (!parse_uint(v, HV_PC_VCPU_MAX, &s->cpus) || s->cpus == 0) {
-			err("%s: --cpus takes 1 to %u, not '%s'", where, HV_PC_VCPU_MAX, v);
+			err("%s: cpus takes 1 to %u, not '%s'", where, HV_PC_VCPU_MAX, v);
 			return OPT_BAD;
 		}
-	} else if (!strcmp(key, "disk")) {
-		char *path, *comma;
+	} else if (!strcmp(key, "disk") || !strcmp(key, "net")) {
+		bool disk = key[0] == 'd';
+		struct dev_spec *d = disk ? &s->disks[s->n_disks] : &s->nets[s->n_nets];
 
-		if (s->n_disks == MAX_DISKS) {
-			err("%s: more than %d disks", where, MAX_DISKS);
+		if (disk ? s->n_disks == MAX_DISKS : s->n_nets == MAX_NETS) {
+			err("%s: more than %d %s", where, disk ? MAX_DISKS : MAX_NETS,
+			    disk ? "disks" : "network interfaces");
 			return OPT_BAD;
 		}
-		path = strdup(v);
-		comma = path != NULL ? strrchr(path, ',') : NULL;
-		s->disks[s->n_disks].ro = false;
-		if (comma != NULL && (!strcmp(comma, ",ro") || !strcmp(comma, ",rw"))) {
-			s->disks[s->n_disks].ro = comma[1] == 'r' && comma[2] == 'o';
-			*comma = '\0';
-		}
-		if (path == NULL || path[0] == '\0') {
-			free(path);
-			goto bad;
-		}
-		s->disks[s->n_disks].path = resolve(path, base_dir);
-		free(path);
-		s->n_disks++;
-	} else if (!strcmp(key, "net")) {
-		const char *n = !strncmp(v, "tap:", 4) ? v + 4 : v;
-
-		if (s->n_nets == MAX_NETS) {
-			err("%s: more than %d network interfaces", where, MAX_NETS);
+		if (parse_dev(v, disk, base_dir, d, where) != 0)
 			return OPT_BAD;
-		}
-		if (n[0] == '\0' || strlen(n) >= 16) {
-			err("%s: --net takes 'switch' or a TAP interface name (at most 15 "
-			    "characters), not '%s'", where, v);
-			return OPT_BAD;
-		}
-		s->nets[s->n_nets++] = strdup(n);
+		if (disk)
+			s->n_disks++;
+		else
+			s->n_nets++;
 	} else if (!strcmp(key, "console") || !strcmp(key, "vconsole")) {
 		if (!parse_console(v, base_dir, key[0] == 'c' ? &s->console : &s->vconsole))
 			goto bad;
@@ -720,6 +773,21 @@ static enum opt_result apply_vm(struct vm_spec *s, const char *key, const char *
 bad:
 	err("%s: invalid value '%s' for %s", where, v != NULL ? v : "", key);
 	return OPT_BAD;
+}
+
+static const char *const value_keys[] = {
+	"kernel", "initrd", "cmdline", "mem", "cpus", "disk", "net", "console", "vconsole",
+	"on-reboot", "restart-limit", "unmapped", "name", "config", "timing-marker", "log",
+};
+
+static bool is_value_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(value_keys) / sizeof(value_keys[0]); i++)
+		if (!strcmp(key, value_keys[i]))
+			return true;
+	return false;
 }
 
 static bool is_flag(const char *key)
@@ -891,6 +959,10 @@ static int parse_args(int argc, char **argv)
 			opt.check = true;
 			continue;
 		}
+		if (!is_flag(key) && !is_value_key(key)) {
+			err("unknown option '%s'", a);
+			return -1;
+		}
 		if (!is_flag(key)) {
 			if (i + 1 >= argc) {
 				err("option '%s' needs a value", a);
@@ -977,6 +1049,23 @@ static int fail(struct vm_spec *s, const char *what, hv_status_t st)
 	return -1;
 }
 
+/* A device the VM refused: say where it was to go and what was in the way. */
+static int fail_dev(struct vm_spec *s, const char *what, uint64_t base, uint32_t irq,
+		    hv_status_t st)
+{
+	const char *why = "";
+
+	if (st == HV_ERR_OVERLAP)
+		why = ": something else already answers in its window (memory or another device)";
+	else if (st == HV_ERR_BUSY)
+		why = ": its interrupt input is already in use";
+	else if (st == HV_ERR_RANGE)
+		why = ": the address or interrupt input is out of range";
+	err("vm %s: cannot add %s at 0x%" PRIx64 "-0x%" PRIx64 ", irq %u: %s%s", s->name, what,
+	    base, base + HV_VIRTIO_MMIO_SIZE - 1, irq, hv_status_str(st), why);
+	return -1;
+}
+
 static void on_event(void *user, const hv_event_t *ev)
 {
 	struct vm_spec *s = user;
@@ -1014,6 +1103,38 @@ static void on_event(void *user, const hv_event_t *ev)
 	}
 }
 
+/*
+ * What Linux can unpack as an initramfs (a cpio archive, plain or compressed with one of the
+ * kernel's decompressors) or mount as an old-style initrd (ext2, squashfs, cramfs, romfs).
+ * Anything else would only give a panic deep in the boot ("invalid magic at start of
+ * compressed archive"), so hvrun refuses it up front.
+ */
+static const char *initrd_format(const uint8_t *p, size_t n)
+{
+	static const struct {
+		size_t off;
+		const char *magic;
+		size_t len;
+		const char *name;
+	} formats[] = {
+		{ 0, "070701", 6, "cpio" },     { 0, "070702", 6, "cpio" },
+		{ 0, "070707", 6, "cpio" },     { 0, "\x1f\x8b", 2, "gzip" },
+		{ 0, "\x1f\x9e", 2, "gzip" },   { 0, "\xfd" "7zXZ", 6, "xz" },
+		{ 0, "\x28\xb5\x2f\xfd", 4, "zstd" }, { 0, "\x02\x21\x4c\x18", 4, "lz4" },
+		{ 0, "BZh", 3, "bzip2" },        { 0, "\x5d\x00\x00", 3, "lzma" },
+		{ 0, "\x89LZO", 4, "lzo" },      { 0, "hsqs", 4, "squashfs" },
+		{ 0, "\x45\x3d\xcd\x28", 4, "cramfs" }, { 0, "-rom1fs-", 8, "romfs" },
+		{ 1080, "\x53\xef", 2, "ext2" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (n >= formats[i].off + formats[i].len &&
+		    !memcmp(p + formats[i].off, formats[i].magic, formats[i].len))
+			return formats[i].name;
+	return NULL;
+}
+
 /* Reads the kernel and initrd and loads them; also the VM's on_reset hook after a reboot. */
 static hv_status_t load_images(void *user, hv_vm_t *vm)
 {
@@ -1037,6 +1158,13 @@ static hv_status_t load_images(void *user, hv_vm_t *vm)
 			    hv_status_str(st));
 			hv_file_free(kernel, ksize);
 			return st;
+		}
+		if (initrd_format(initrd, isize) == NULL) {
+			err("vm %s: initrd '%s' is neither a cpio archive (plain, or compressed with "
+			    "gzip, xz, zstd, lz4, bzip2, lzma or lzo) nor a file system image the "
+			    "kernel can mount (ext2, squashfs, cramfs, romfs)", s->name, s->initrd);
+			st = HV_ERR_BAD_IMAGE;
+			goto out;
 		}
 	}
 	if (asprintf(&cmdline, "%s%s%s", s->default_cmdline ? DEFAULT_CMDLINE : "",
@@ -1192,10 +1320,11 @@ static int build_vm(struct vm_spec *s)
 	if (s->console.kind == CON_STDIO)
 		s->stdin_dev = dev;
 
-#define NEXT_MMIO(cfg)                                       \
-	do {                                                 \
-		(cfg).mmio.base = VIRTIO_BASE + nv * VIRTIO_STRIDE; \
-		(cfg).mmio.irq = virtio_irqs[nv];            \
+#define NEXT_MMIO(cfg, d)                                                               \
+	do {                                                                            \
+		(cfg).mmio.base = (d) != NULL && (d)->addr ? (d)->addr                  \
+							   : VIRTIO_BASE + nv * VIRTIO_STRIDE; \
+		(cfg).mmio.irq = (d) != NULL && (d)->irq ? (d)->irq : virtio_irqs[nv];  \
 	} while (0)
 
 	for (i = 0; i < s->n_disks; i++) {
@@ -1203,24 +1332,24 @@ static int build_vm(struct vm_spec *s)
 		char name[16];
 
 		snprintf(name, sizeof(name), "vd%c", 'a' + i);
-		st = hv_blockdev_file(s->disks[i].path, s->disks[i].ro, &bc.disk);
+		st = hv_blockdev_file(s->disks[i].name, s->disks[i].ro, &bc.disk);
 		if (st != HV_OK) {
 			const char *why = st == HV_ERR_NOT_FOUND ? "cannot open it"
 					  : st == HV_ERR_ZERO_SIZE ? "it is empty"
 					  : st == HV_ERR_ALIGNMENT ? "its size is not a multiple of 512"
 								   : hv_status_str(st);
 
-			err("vm %s: disk '%s': %s", s->name, s->disks[i].path, why);
+			err("vm %s: disk '%s': %s", s->name, s->disks[i].name, why);
 			return -1;
 		}
 		bc.name = name;
 		bc.serial = name;
-		NEXT_MMIO(bc);
+		NEXT_MMIO(bc, &s->disks[i]);
 		st = hv_virtio_blk_add(s->vm, &bc, NULL);
 		if (st != HV_OK) {
 			bc.disk.ops->destroy(bc.disk.ctx);
-			snprintf(what, sizeof(what), "cannot add disk '%s'", s->disks[i].path);
-			return fail(s, what, st);
+			snprintf(what, sizeof(what), "disk '%s'", s->disks[i].name);
+			return fail_dev(s, what, bc.mmio.base, bc.mmio.irq, st);
 		}
 		virtio[nv].base = bc.mmio.base;
 		virtio[nv].irq = bc.mmio.irq;
@@ -1231,7 +1360,7 @@ static int build_vm(struct vm_spec *s)
 		char name[16];
 
 		snprintf(name, sizeof(name), "eth%u", i);
-		if (!strcmp(s->nets[i], "switch")) {
+		if (!strcmp(s->nets[i].name, "switch")) {
 			if (net_switch == NULL) {
 				st = hv_switch_create(&net_switch);
 				if (st != HV_OK)
@@ -1241,10 +1370,10 @@ static int build_vm(struct vm_spec *s)
 			if (st != HV_OK)
 				return fail(s, "cannot get a switch port", st);
 		} else {
-			st = hv_netdev_tap(s->nets[i], &nc.link);
+			st = hv_netdev_tap(s->nets[i].name, &nc.link);
 			if (st != HV_OK) {
 				err("vm %s: cannot open TAP interface '%s' (needs /dev/net/tun and "
-				    "CAP_NET_ADMIN): %s", s->name, s->nets[i], hv_status_str(st));
+				    "CAP_NET_ADMIN): %s", s->name, s->nets[i].name, hv_status_str(st));
 				return -1;
 			}
 		}
@@ -1256,12 +1385,14 @@ static int build_vm(struct vm_spec *s)
 		nc.mac[4] = (uint8_t)(s - specs);
 		nc.mac[5] = (uint8_t)i;
 		nc.name = name;
-		NEXT_MMIO(nc);
+		NEXT_MMIO(nc, &s->nets[i]);
 		st = hv_virtio_net_add(s->vm, &nc, NULL);
 		if (st != HV_OK) {
 			if (nc.link.ops->destroy != NULL)
 				nc.link.ops->destroy(nc.link.ctx);
-			return fail(s, "cannot add a network interface", st);
+			snprintf(what, sizeof(what), "network interface %s ('%s')", name,
+				 s->nets[i].name);
+			return fail_dev(s, what, nc.mmio.base, nc.mmio.irq, st);
 		}
 		virtio[nv].base = nc.mmio.base;
 		virtio[nv].irq = nc.mmio.irq;
@@ -1273,11 +1404,12 @@ static int build_vm(struct vm_spec *s)
 		cc.name = "hvc0";
 		if (console_open(s, &s->vconsole, "hvc0", &cc.out) != 0)
 			return -1;
-		NEXT_MMIO(cc);
+		NEXT_MMIO(cc, (struct dev_spec *)NULL);
 		st = hv_virtio_console_add(s->vm, &cc, &dev);
 		if (st != HV_OK) {
-			cc.out.ops->destroy(cc.out.ctx);
-			return fail(s, "cannot add the virtio console", st);
+			if (cc.out.ops != NULL)
+				cc.out.ops->destroy(cc.out.ctx);
+			return fail_dev(s, "the virtio console", cc.mmio.base, cc.mmio.irq, st);
 		}
 		if (s->vconsole.kind == CON_STDIO)
 			s->stdin_dev = dev;
@@ -1289,10 +1421,10 @@ static int build_vm(struct vm_spec *s)
 		hv_virtio_rng_config_t rc = HV_VIRTIO_RNG_CONFIG_INIT;
 
 		rc.name = "rng";
-		NEXT_MMIO(rc);
+		NEXT_MMIO(rc, (struct dev_spec *)NULL);
 		st = hv_virtio_rng_add(s->vm, &rc, NULL);
 		if (st != HV_OK)
-			return fail(s, "cannot add the virtio-rng device", st);
+			return fail_dev(s, "the virtio-rng device", rc.mmio.base, rc.mmio.irq, st);
 		virtio[nv].base = rc.mmio.base;
 		virtio[nv].irq = rc.mmio.irq;
 		nv++;
