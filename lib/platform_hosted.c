@@ -100,6 +100,26 @@ static void *hosted_thread_main(void *p)
 	return NULL;
 }
 
+/*
+ * Library threads (vCPUs, timers) run the library's code and the host's callbacks, which need
+ * far less than the default 8 MiB. A stack under 2 MiB also keeps transparent huge pages off
+ * it: with THP "always", the first touch of an 8 MiB stack can commit a whole 2 MiB page.
+ */
+#define HV__THREAD_STACK (1u << 20)
+
+static int hosted_pthread_create(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int rc;
+
+	if (pthread_attr_init(&attr) != 0)
+		return pthread_create(tid, NULL, fn, arg);
+	pthread_attr_setstacksize(&attr, HV__THREAD_STACK);
+	rc = pthread_create(tid, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 static hv_status_t hosted_thread_create(void *ctx, void (*fn)(void *arg), void *arg, void **out)
 {
 	struct hosted_thread *t = malloc(sizeof(*t));
@@ -109,7 +129,7 @@ static hv_status_t hosted_thread_create(void *ctx, void (*fn)(void *arg), void *
 		return HV_ERR_NO_MEMORY;
 	t->fn = fn;
 	t->arg = arg;
-	if (pthread_create(&t->tid, NULL, hosted_thread_main, t) != 0) {
+	if (hosted_pthread_create(&t->tid, hosted_thread_main, t) != 0) {
 		free(t);
 		return HV_ERR_BACKEND;
 	}
@@ -242,7 +262,7 @@ static void timer_start(void)
 	pthread_cond_init(&timer_wake, &attr);
 	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&timer_done, NULL);
-	timer_ok = pthread_create(&timer_thread, NULL, timer_main, NULL) == 0;
+	timer_ok = hosted_pthread_create(&timer_thread, timer_main, NULL) == 0;
 	if (timer_ok)
 		pthread_detach(timer_thread);
 }

@@ -255,8 +255,10 @@ static void print_milestones(void)
 {
 	unsigned i;
 
+	/* Integer formatting: hvrun stays free of the C library's floating-point code. */
 	for (i = 0; i < n_milestones; i++)
-		fprintf(stderr, "hvrun: timing: %10.3f ms  %s\n", milestones[i].ns / 1e6,
+		fprintf(stderr, "hvrun: timing: %6" PRIu64 ".%03u ms  %s\n",
+			milestones[i].ns / 1000000u, (unsigned)(milestones[i].ns / 1000u % 1000u),
 			milestones[i].what);
 }
 
@@ -274,10 +276,11 @@ static long rss_beyond_guest_kib(void)
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned long lo, hi;
-		long kib;
+		char *end;
+		unsigned long lo = strtoul(line, &end, 16);
 
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+		if (end != line && *end == '-') {
+			unsigned long hi = strtoul(end + 1, &end, 16);
 			unsigned i;
 
 			in_guest = false;
@@ -285,7 +288,9 @@ static long rss_beyond_guest_kib(void)
 				if (specs[i].ram != NULL && lo >= (uintptr_t)specs[i].ram &&
 				    hi <= (uintptr_t)specs[i].ram + specs[i].ram_size)
 					in_guest = true;
-		} else if (sscanf(line, "Rss: %ld kB", &kib) == 1) {
+		} else if (!strncmp(line, "Rss:", 4)) {
+			long kib = strtol(line + 4, NULL, 10);
+
 			total += kib;
 			if (in_guest)
 				guest += kib;
@@ -1513,9 +1518,8 @@ static int run_check(void)
 	hv_vcpu_t *vcpu;
 	hv_exit_t *exit;
 	hv_status_t st;
-	uint64_t t0, t1;
+	uint64_t t0, t1, ms;
 	const char *name;
-	double ms;
 
 	vc.name = "check";
 	vc.flags = HV_VM_MANUAL_RUN;
@@ -1540,7 +1544,7 @@ static int run_check(void)
 	t0 = now_ns();
 	st = hv_vcpu_run_once(vcpu, &exit);
 	t1 = now_ns();
-	ms = (t1 - t0) / 1e6;
+	ms = (t1 - t0) / 1000000u;
 	if (st != HV_OK || exit->reason != HV_EXIT_IO || exit->u.io.port != 0x80) {
 		printf("hvrun: check: the probe guest did not run as expected (%s, exit %s)\n",
 		       hv_status_str(st), st == HV_OK ? hv_exit_reason_str(exit->reason) : "-");
@@ -1550,17 +1554,31 @@ static int run_check(void)
 	name = hv_backend_name(hv_vm_backend(vm));
 	hv_vm_destroy(vm);
 	/* 2 million iterations: 1-2 ms with hardware assistance, over a second in software. */
-	if (ms < 200.0) {
-		printf("hvrun: check: backend %s runs guests at usable speed (probe loop %.1f ms)\n",
-		       name, ms);
+	if (ms < 200) {
+		printf("hvrun: check: backend %s runs guests at usable speed (probe loop %" PRIu64
+		       " ms)\n", name, ms);
 		return 0;
 	}
 	printf("hvrun: check: /dev/kvm works but runs guests far too slowly for Linux (probe loop "
-	       "%.0f ms, expected a few ms): a software KVM, or nested without hardware help\n", ms);
+	       "%" PRIu64 " ms, expected a few ms): a software KVM, or nested without hardware "
+	       "help\n", ms);
 	return EXIT_REBOOT; /* 3: usable for tests only */
 }
 
 /* ---- main ---------------------------------------------------------------------------------- */
+
+/* hvrun's own threads need little stack; small stacks keep its memory footprint small. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 128u << 10);
+	rc = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
 
 int main(int argc, char **argv)
 {
@@ -1589,7 +1607,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	pthread_create(&sig_thread, NULL, signal_thread, &sigs);
+	start_thread(&sig_thread, signal_thread, &sigs);
 
 	for (i = 0; i < n_specs; i++) {
 		if (build_vm(&specs[i]) != 0) {
@@ -1606,7 +1624,7 @@ int main(int argc, char **argv)
 				raw.c_oflag |= OPOST | ONLCR;
 				tio_saved = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
 			}
-			pthread_create(&in_thread, NULL, stdin_thread, specs[i].stdin_dev);
+			start_thread(&in_thread, stdin_thread, specs[i].stdin_dev);
 			pthread_detach(in_thread);
 		}
 	}
@@ -1623,7 +1641,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < n_specs; i++)
 		if (hv_vm_get_state(specs[i].vm) != HV_VM_CREATED)
-			pthread_create(&specs[i].waiter, NULL, waiter, &specs[i]);
+			start_thread(&specs[i].waiter, waiter, &specs[i]);
 	for (i = 0; i < n_specs; i++) {
 		if (hv_vm_get_state(specs[i].vm) == HV_VM_CREATED)
 			continue;

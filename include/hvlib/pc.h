@@ -19,10 +19,11 @@
  * - FADT (revision 6.3, not hardware-reduced) with the FACS and the DSDT: the PM1a event and
  *   control blocks and the 32-bit PM timer at @ref hv_pc_config_t::pm_port, the SCI input, SCI
  *   already enabled (no SMI command port), and these facts about what is already on the port
- *   bus when the call is made: the i8042 (port 0x64) sets the 8042 boot flag, a missing RTC
- *   (port 0x70) sets "CMOS RTC not present" (else the century is CMOS byte 0x32), and the reset
- *   control register (port 0xCF9) becomes the ACPI reset register (value 6). Add the PC
- *   platform pieces (hv_x86_platform_add()) first. VGA is described as absent.
+ *   bus when the call is made: a missing RTC (port 0x70) sets "CMOS RTC not present" (else the
+ *   century is CMOS byte 0x32), and the reset control register (port 0xCF9) becomes the ACPI
+ *   reset register (value 6). Add the PC platform pieces (hv_x86_platform_add()) first. VGA is
+ *   described as absent, and so is the 8042 flag: hvlib's i8042 has no keyboard or mouse
+ *   behind it (it serves resets), so the OS should not probe for them.
  * - DSDT: the sleep state S5 (`\_S5_`, SLP_TYP 5), one processor device (`ACPI0007`) per vCPU
  *   and one `LNRO0005` device per virtio-mmio window, the identifier Linux's virtio-mmio driver
  *   binds.

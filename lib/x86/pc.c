@@ -37,7 +37,13 @@ static hv_status_t pc_check(const hv_vm_t *vm, const hv_pc_config_t *c, struct h
 		    GPA_32BIT - d->virtio[i].base < HV_VIRTIO_MMIO_SIZE)
 			return HV_ERR_RANGE; /* Memory32Fixed */
 	}
-	d->i8042 = port_answers(vm, 0x64);
+	/*
+	 * The 8042 boot flag tells the OS to probe a keyboard and a mouse behind the controller.
+	 * hvlib's i8042 has neither (it is there for resets, which OSes request through port 0x64
+	 * without looking at the flag), so the flag stays clear and the OS does not spend its
+	 * probe's time-outs (a quarter of a second of Linux's boot) on devices that are not there.
+	 */
+	d->i8042 = false;
 	d->rtc = port_answers(vm, 0x70);
 	d->reset_reg = port_answers(vm, 0xcf9);
 	return HV_OK;

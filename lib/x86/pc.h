@@ -13,7 +13,7 @@ struct hv__acpi_desc {
 	uint32_t sci_irq;
 	const hv_pc_virtio_t *virtio;
 	uint32_t virtio_count;
-	bool i8042;     /* an i8042 answers at port 0x64 */
+	bool i8042;     /* an i8042 with a keyboard: the 8042 boot flag */
 	bool rtc;       /* a CMOS RTC answers at port 0x70 */
 	bool reset_reg; /* a reset control register answers at port 0xCF9 */
 };
