@@ -57,14 +57,14 @@ for k in vmlinuz vmlinux; do
 	i=0
 	while [ \$i -lt $runs ]; do
 		i=\$((i + 1))
-		./bootclock --ram 256 HVLIB-L2-INIT ./hvrun --kernel l2/\$k --initrd l2/initramfs.cpio.gz \\
+		timeout 300 ./bootclock --ram 256 HVLIB-L2-INIT ./hvrun --kernel l2/\$k --initrd l2/initramfs.cpio.gz \\
 			--mem 256M --cpus $cpus --no-rng --console stdio >out 2>&1
 		echo "run \$k \$i status \$?: \$(grep '^BOOTCLOCK' out)"
 	done
 done
 EOF
 log="$work/l1.log"
-"$root/scripts/kvm-harness/run-l1.sh" --icount --quiet --mem 3072 --timeout 1200 --log "$log" \
+"$root/scripts/kvm-harness/run-l1.sh" --icount --mem 3072 --timeout 1200 --log "$log" \
 	--file "$work/b:/opt/hvlib/b" --run "cd b && sh ./bench.sh" >/dev/null || true
 tr -d '\r' <"$log" | grep '^run [a-z]* [0-9]* status' || { echo "no results; L1 console:"; tail -30 "$log"; exit 1; }
 for k in vmlinuz vmlinux; do
