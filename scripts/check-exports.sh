@@ -62,7 +62,7 @@ fi
 static_defs="$(nm --defined-only "$a" 2>/dev/null | awk 'NF == 3 && $2 ~ /[TDRB]/ {print $3}' | sort -u)"
 for sym in $exports; do
 	sym="${sym%%@*}"
-	if ! printf '%s\n' "$static_defs" | grep -qx "$sym"; then
+	if ! grep -qx -- "$sym" <<<"$static_defs"; then
 		echo "FAIL: $sym is exported by $so but not defined in $a"
 		status=1
 	fi

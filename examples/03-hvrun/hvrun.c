@@ -929,9 +929,39 @@ static int parse_config(const char *path)
 	return rc;
 }
 
+/* The VM the command-line options describe; moved to specs[0] once complete. */
+static struct vm_spec cli;
+
+static void spec_free(struct vm_spec *s)
+{
+	unsigned i;
+
+	free(s->kernel);
+	free(s->initrd);
+	free(s->cmdline);
+	free(s->console.path);
+	free(s->vconsole.path);
+	for (i = 0; i < s->n_disks; i++)
+		free(s->disks[i].name);
+	for (i = 0; i < s->n_nets; i++)
+		free(s->nets[i].name);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Everything parsing allocated, on every way out of main(). */
+static void free_options(void)
+{
+	unsigned i;
+
+	spec_free(&cli);
+	for (i = 0; i < n_specs; i++)
+		spec_free(&specs[i]);
+	free(opt.marker);
+	opt.marker = NULL;
+}
+
 static int parse_args(int argc, char **argv)
 {
-	struct vm_spec cli;
 	bool cli_vm = false;
 	const char *config = NULL;
 	int i;
@@ -944,10 +974,12 @@ static int parse_args(int argc, char **argv)
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			help();
+			free_options();
 			exit(0);
 		}
 		if (!strcmp(a, "--version")) {
 			printf("hvrun (hvlib %s)\n", hv_version_str());
+			free_options();
 			exit(0);
 		}
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
@@ -1007,6 +1039,7 @@ static int parse_args(int argc, char **argv)
 		return -1;
 	}
 	specs[n_specs++] = cli;
+	memset(&cli, 0, sizeof(cli)); /* now owned by specs[0] */
 	return 0;
 }
 
@@ -1590,13 +1623,17 @@ int main(int argc, char **argv)
 	t_start = now_ns();
 	if (parse_args(argc, argv) != 0) {
 		usage_hint();
+		free_options();
 		return EXIT_USAGE;
 	}
 	hv_log_set_level(opt.log_level);
-	if (opt.check)
+	if (opt.check) {
+		free_options();
 		return run_check();
+	}
 	if (check_specs() != 0) {
 		usage_hint();
+		free_options();
 		return EXIT_USAGE;
 	}
 	milestone("arguments parsed");
@@ -1669,5 +1706,6 @@ out:
 	}
 	if (opt.timing)
 		print_milestones();
+	free_options();
 	return worst;
 }

@@ -146,7 +146,7 @@ passed=0 failed=0
 check() { # check LABEL EXPECTED-SUBSTRING
 	local label="$1" want="$2" st
 	st="$(sed -n "s/^\\[$label\\] TIMEIT label=$label ns=[0-9]* status=\\([0-9]*\\)/\\1/p" "$console" | tail -n1)"
-	if [ "$st" = 0 ] && grep -F -- "[$label] " "$console" | grep -qF -- "$want"; then
+	if [ "$st" = 0 ] && grep -F -- "[$label] " "$console" | grep -F -- "$want" >/dev/null; then
 		passed=$((passed + 1))
 		log "PASS $label ($(sed -n "s/^\\[$label\\] TIMEIT label=$label ns=\\([0-9]*\\).*/\\1/p" "$console" |
 			awk '{ printf "%.3f ms", $1 / 1e6 }') in L1)"
