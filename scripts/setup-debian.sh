@@ -9,7 +9,7 @@ packages=(
 	build-essential cmake ninja-build pkg-config
 	libfdt-dev libcapstone-dev libcmocka-dev
 	doxygen
-	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
+	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-system-arm
 	clang llvm libclang-rt-dev valgrind python3 acpica-tools
 )
 
