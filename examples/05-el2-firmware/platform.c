@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hvlib's platform ops for this firmware: a first-fit allocator over the RAM after the image
+ * (free spans kept sorted and merged; the library passes the size back on free, so blocks have
+ * no headers), spinlocks, the generic timer as the clock, the console as the log. Also the
+ * four memory functions the compiler and the library may call.
+ */
+#include <hvlib/hvlib.h>
+
+#include "board.h"
+
+struct fw_span {
+	uintptr_t size;
+	struct fw_span *next;
+};
+
+static struct fw_span *fw_free_list;
+static uint32_t fw_heap_lock;
+
+void fw_spin_lock(uint32_t *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			;
+}
+
+void fw_spin_unlock(uint32_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+static void fw_heap_insert(uintptr_t addr, uintptr_t size)
+{
+	struct fw_span **pp = &fw_free_list, *s = (struct fw_span *)addr, *prev = NULL;
+
+	while (*pp != NULL && (uintptr_t)*pp < addr) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	s->size = size;
+	s->next = *pp;
+	*pp = s;
+	if (s->next != NULL && addr + size == (uintptr_t)s->next) {
+		s->size += s->next->size;
+		s->next = s->next->next;
+	}
+	if (prev != NULL && (uintptr_t)prev + prev->size == addr) {
+		prev->size += s->size;
+		prev->next = s->next;
+	}
+}
+
+void fw_heap_init(uintptr_t start, uintptr_t end)
+{
+	start = (start + 15) & ~(uintptr_t)15;
+	fw_heap_insert(start, end - start);
+}
+
+static void *fw_alloc(void *ctx, size_t size, size_t align)
+{
+	struct fw_span **pp;
+	void *out = NULL;
+
+	(void)ctx;
+	size = (size + 15) & ~(size_t)15;
+	if (size == 0)
+		size = 16;
+	if (align < 16)
+		align = 16;
+	fw_spin_lock(&fw_heap_lock);
+	for (pp = &fw_free_list; *pp != NULL; pp = &(*pp)->next) {
+		struct fw_span *s = *pp;
+		uintptr_t base = (uintptr_t)s, end = base + s->size;
+		uintptr_t a = (base + align - 1) & ~(uintptr_t)(align - 1);
+
+		if (a != base && a - base < 16)
+			a += align;
+		if (a + size > end || a + size < a)
+			continue;
+		*pp = s->next; /* take the span out; give back what is left on either side */
+		if (a > base)
+			fw_heap_insert(base, a - base);
+		if (a + size < end)
+			fw_heap_insert(a + size, end - (a + size));
+		out = (void *)a;
+		break;
+	}
+	fw_spin_unlock(&fw_heap_lock);
+	return out;
+}
+
+static void fw_free(void *ctx, void *ptr, size_t size)
+{
+	(void)ctx;
+	if (ptr == NULL)
+		return;
+	size = (size + 15) & ~(size_t)15;
+	if (size == 0)
+		size = 16;
+	fw_spin_lock(&fw_heap_lock);
+	fw_heap_insert((uintptr_t)ptr, size);
+	fw_spin_unlock(&fw_heap_lock);
+}
+
+static void fw_log(void *ctx, hv_log_level_t level, const char *line)
+{
+	(void)ctx;
+	(void)level;
+	fw_printf("hvlib: %s\n", line);
+}
+
+static uint64_t fw_time_ns(void *ctx)
+{
+	uint64_t t = fw_ticks(), hz = fw_tick_hz();
+
+	(void)ctx;
+	return t / hz * 1000000000ull + t % hz * 1000000000ull / hz;
+}
+
+static void fw_panic(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fw_printf("fw: PANIC: %s\n", msg);
+	fw_exit(70);
+}
+
+static void *fw_lock_create(void *ctx)
+{
+	uint32_t *l = fw_alloc(ctx, sizeof(uint32_t), 16);
+
+	if (l != NULL)
+		*l = 0;
+	return l;
+}
+
+static void fw_lock_destroy(void *ctx, void *lock)
+{
+	fw_free(ctx, lock, sizeof(uint32_t));
+}
+
+static void fw_lock_acquire(void *ctx, void *lock)
+{
+	(void)ctx;
+	fw_spin_lock(lock);
+}
+
+static void fw_lock_release(void *ctx, void *lock)
+{
+	(void)ctx;
+	fw_spin_unlock(lock);
+}
+
+static hv_platform_ops_t fw_platform = HV_PLATFORM_OPS_INIT;
+
+void fw_platform_install(void)
+{
+	hv_status_t st;
+
+	fw_platform.alloc = fw_alloc;
+	fw_platform.free = fw_free;
+	fw_platform.log = fw_log;
+	fw_platform.time_ns = fw_time_ns;
+	fw_platform.panic = fw_panic;
+	fw_platform.lock_create = fw_lock_create;
+	fw_platform.lock_destroy = fw_lock_destroy;
+	fw_platform.lock_acquire = fw_lock_acquire;
+	fw_platform.lock_release = fw_lock_release;
+	st = hv_platform_set(&fw_platform);
+	if (st != HV_OK) {
+		fw_printf("fw: hv_platform_set: %s\n", hv_status_str(st));
+		fw_exit(70);
+	}
+}
+
+/* ---- what the compiler may call ------------------------------------------------------- */
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if ((((uintptr_t)d | (uintptr_t)s | n) & 7) == 0) {
+		for (; n; n -= 8, d += 8, s += 8)
+			*(uint64_t *)d = *(const uint64_t *)s;
+		return dst;
+	}
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (d <= s || d >= s + n)
+		return memcpy(dst, src, n);
+	while (n--)
+		d[n] = s[n];
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	uint8_t *d = dst;
+
+	if ((((uintptr_t)d | n) & 7) == 0) {
+		uint64_t v = (uint8_t)c * 0x0101010101010101ull;
+
+		for (; n; n -= 8, d += 8)
+			*(uint64_t *)d = v;
+		return dst;
+	}
+	while (n--)
+		*d++ = (uint8_t)c;
+	return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+
+	for (; n; n--, x++, y++)
+		if (*x != *y)
+			return *x < *y ? -1 : 1;
+	return 0;
+}

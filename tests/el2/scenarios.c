@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The EL2 test firmware's program: one scenario per run, named by the last word of the
+ * semihosting command line (QEMU's -append). Each defines its VMs with the public API,
+ * runs them on their own physical cores and checks how they stopped; the firmware exits
+ * through semihosting with 0 when everything held, 1 otherwise.
+ */
+#include "vms.h"
+
+FW_GUEST(mmio);
+FW_GUEST(timer);
+FW_GUEST(smp);
+FW_GUEST(wild);
+FW_GUEST(good);
+FW_GUEST(bench);
+
+static int fw_failures;
+
+#define CHECK(cond)                                                                               \
+	do {                                                                                      \
+		if (!(cond)) {                                                                    \
+			fw_printf("fw: CHECK FAILED: %s\n", #cond);                               \
+			fw_failures++;                                                            \
+		}                                                                                 \
+	} while (0)
+
+static bool fw_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static hv_event_type_t fw_cause(struct fw_vm *g, hv_stop_info_t *info)
+{
+	info->struct_size = sizeof(*info);
+	if (hv_vm_get_stop_info(g->vm, info) != HV_OK)
+		return (hv_event_type_t)0;
+	return info->cause;
+}
+
+/* One VM with one or two vCPUs that must power itself off. */
+static void fw_single(const char *name, const char *image, size_t size, uint32_t vcpus)
+{
+	static const uint32_t cores[] = { 1, 2 };
+	struct fw_vm g;
+	struct fw_vm *all[] = { &g };
+	hv_stop_info_t info;
+	hv_status_t st;
+
+	st = fw_vm_create(&g, name, image, size, vcpus, cores);
+	CHECK(st == HV_OK);
+	if (st != HV_OK)
+		return;
+	if (fw_streq(name, "mmio")) {
+		/* A read-only region the guest checks its writes cannot change. */
+		hv_region_config_t rom = HV_REGION_CONFIG_INIT;
+		uint32_t magic = 0x0ddba11u;
+
+		rom.type = HV_REGION_ROM;
+		rom.gpa = 0x50000000;
+		rom.size = 0x1000;
+		CHECK(hv_vm_map_region(g.vm, &rom, NULL) == HV_OK);
+		CHECK(hv_vm_write(g.vm, 0x50000000, &magic, sizeof(magic)) == HV_OK);
+	}
+	CHECK(fw_vm_start(&g) == HV_OK);
+	fw_vm_wait_all(all, 1);
+	fw_vm_report(&g);
+	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	hv_vm_destroy(g.vm);
+}
+
+/* A VM that faults next to one that keeps working: only the first may stop early. */
+static void fw_wild(void)
+{
+	static const uint32_t core1[] = { 1 }, core2[] = { 2 };
+	struct fw_vm wild, good;
+	struct fw_vm *w[] = { &wild }, *gd[] = { &good };
+	hv_stop_info_t info;
+	uint64_t before = 0, after = 0;
+
+	CHECK(fw_vm_create(&wild, "wild", FW_GUEST_IMAGE(wild), 1, core1) == HV_OK);
+	CHECK(fw_vm_create(&good, "good", FW_GUEST_IMAGE(good), 1, core2) == HV_OK);
+	if (fw_failures)
+		return;
+	CHECK(fw_vm_start(&good) == HV_OK);
+	CHECK(fw_vm_start(&wild) == HV_OK);
+	fw_vm_wait_all(w, 1);
+	fw_vm_report(&wild);
+	CHECK(fw_cause(&wild, &info) == HV_EVENT_FAULT);
+	CHECK(info.exit.reason == HV_EXIT_FAULT);
+	CHECK(info.exit.u.fault.kind == HV_FAULT_UNMAPPED);
+	CHECK(info.exit.u.fault.gpa == 0x200000000ull);
+	CHECK(hv_vm_get_state(good.vm) == HV_VM_RUNNING);
+	CHECK(hv_vm_read(good.vm, 0x40300000, &before, sizeof(before)) == HV_OK);
+	fw_printf("fw: good has counted %u ticks when wild stopped\n", (unsigned)before);
+	fw_vm_wait_all(gd, 1);
+	fw_vm_report(&good);
+	CHECK(fw_cause(&good, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	CHECK(hv_vm_read(good.vm, 0x40300000, &after, sizeof(after)) == HV_OK);
+	CHECK(after == 12 && after > before);
+	hv_vm_destroy(wild.vm);
+	hv_vm_destroy(good.vm);
+}
+
+void fw_main(void)
+{
+	char cmd[128];
+	size_t n = fw_cmdline(cmd, sizeof(cmd) - 1);
+	const char *scenario = cmd;
+	size_t i;
+
+	cmd[n] = 0;
+	for (i = 0; i < n; i++)
+		if (cmd[i] == ' ')
+			scenario = &cmd[i + 1];
+	fw_printf("fw: hvlib %s at EL2, scenario '%s'\n", hv_version_str(), scenario);
+	fw_start_cores(3);
+	if (fw_streq(scenario, "mmio"))
+		fw_single("mmio", FW_GUEST_IMAGE(mmio), 1);
+	else if (fw_streq(scenario, "timer"))
+		fw_single("timer", FW_GUEST_IMAGE(timer), 1);
+	else if (fw_streq(scenario, "smp"))
+		fw_single("smp", FW_GUEST_IMAGE(smp), 2);
+	else if (fw_streq(scenario, "wild"))
+		fw_wild();
+	else if (fw_streq(scenario, "bench"))
+		fw_single("bench", FW_GUEST_IMAGE(bench), 1);
+	else {
+		fw_printf("fw: unknown scenario\n");
+		fw_failures++;
+	}
+	fw_printf("fw: RESULT: %s\n", fw_failures ? "FAIL" : "PASS");
+	fw_exit(fw_failures ? 1 : 0);
+}
