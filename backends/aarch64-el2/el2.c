@@ -27,7 +27,7 @@
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI |        \
 	 HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW | HCR_APK | HCR_API)
 
-/* 40-bit IPA, 4 KiB granule, walk from level 1, inner shareable write-back tables. */
+/* 39-bit IPA (512 GiB), 4 KiB granule, walk from level 1, inner shareable write-back tables. */
 #define HV_EL2_VTCR                                                                               \
 	((64ull - HV_EL2_IPA_BITS) | (1ull << 6) | (1ull << 8) | (1ull << 10) | (3ull << 12) |    \
 	 (2ull << 16) | (1ull << 31))

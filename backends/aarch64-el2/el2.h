@@ -35,7 +35,7 @@
 #define HV_EL2_GICR_BASE 0x080a0000ull
 #define HV_EL2_GICR_STRIDE 0x20000ull
 
-#define HV_EL2_IPA_BITS 40u
+#define HV_EL2_IPA_BITS 39u /* level 1 then covers it with one 512-entry table */
 
 /* EL1 system registers switched with a vCPU. */
 enum hv_el2_sysreg {

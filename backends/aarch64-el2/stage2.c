@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Stage-2 translation: 4 KiB granule, 40-bit IPA, three levels starting at level 1
+ * Stage-2 translation: 4 KiB granule, 39-bit IPA, three levels starting at level 1
  * (VTCR_EL2.SL0 = 1). Regions are mapped with the largest blocks their alignment allows:
  * 1 GiB at level 1, 2 MiB at level 2, 4 KiB pages at level 3. Device windows stay unmapped,
  * so every guest access to them traps as a stage-2 translation fault.

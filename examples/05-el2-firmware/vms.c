@@ -121,8 +121,9 @@ void fw_vm_report(struct fw_vm *g)
 	}
 	fw_printf("fw: vm %s stopped: %s", g->name, hv_event_type_str(info.cause));
 	if (info.exit.reason == HV_EXIT_FAULT)
-		fw_printf(" (%s at 0x%llx, pc 0x%llx)", hv_fault_kind_str(info.exit.u.fault.kind),
-			  (unsigned long long)info.exit.u.fault.gpa,
-			  (unsigned long long)info.exit.pc);
+		fw_printf(" (%s at 0x%llx, pc 0x%llx, syndrome 0x%llx)",
+			  hv_fault_kind_str(info.exit.u.fault.kind),
+			  (unsigned long long)info.exit.u.fault.gpa, (unsigned long long)info.exit.pc,
+			  (unsigned long long)info.exit.u.fault.detail);
 	fw_printf("\n");
 }

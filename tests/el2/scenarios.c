@@ -81,8 +81,8 @@ static void fw_wild(void)
 	hv_stop_info_t info;
 	uint64_t before = 0, after = 0;
 
-	CHECK(fw_vm_create(&wild, "wild", FW_GUEST_IMAGE(wild), 1, core1) == HV_OK);
 	CHECK(fw_vm_create(&good, "good", FW_GUEST_IMAGE(good), 1, core2) == HV_OK);
+	CHECK(fw_vm_create(&wild, "wild", FW_GUEST_IMAGE(wild), 1, core1) == HV_OK);
 	if (fw_failures)
 		return;
 	CHECK(fw_vm_start(&good) == HV_OK);

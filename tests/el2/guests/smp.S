@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PSCI: vCPU 0 starts vCPU 1 with CPU_ON (entry point and context id), checks the statuses
- * of a second CPU_ON and of one to a vCPU that does not exist, waits for vCPU 1's flag, then
- * polls AFFINITY_INFO until vCPU 1 has turned itself off with CPU_OFF. Also VERSION and
- * FEATURES.
+ * PSCI: vCPU 0 starts vCPU 1 with CPU_ON (entry point and context id) and checks CPU_ON to a
+ * vCPU that does not exist; once vCPU 1 has raised its flag, CPU_ON to it must say ALREADY_ON
+ * and AFFINITY_INFO ON; then vCPU 1 turns itself off with CPU_OFF and vCPU 0 polls
+ * AFFINITY_INFO until it reads OFF. Also VERSION and FEATURES.
  */
 #include "guest.h"
 
@@ -38,14 +38,6 @@ _start:
 	mov	x3, #0x1234
 	hvc	#0
 	cbnz	x0, fail
-	ldr	x0, =CPU_ON		/* again: ALREADY_ON (-4) or ON_PENDING (-5) */
-	mov	x1, #1
-	adr	x2, secondary
-	mov	x3, #0
-	hvc	#0
-	add	x0, x0, #5
-	cmp	x0, #1
-	b.hi	fail
 	ldr	x0, =CPU_ON		/* no vCPU 5: INVALID_PARAMETERS (-2) */
 	mov	x1, #5
 	adr	x2, secondary
@@ -56,6 +48,21 @@ _start:
 	ldar	x5, [x4]
 	cmp	x5, #1
 	b.ne	1b
+	ldr	x0, =CPU_ON		/* vCPU 1 is running: ALREADY_ON (-4) */
+	mov	x1, #1
+	adr	x2, secondary
+	mov	x3, #0
+	hvc	#0
+	cmn	x0, #4
+	b.ne	fail
+	ldr	x0, =AFFINITY_INFO	/* and ON (0) */
+	mov	x1, #1
+	mov	x2, #0
+	hvc	#0
+	cbnz	x0, fail
+	ldr	x4, =FLAG		/* let it turn itself off */
+	mov	x5, #2
+	stlr	x5, [x4]
 2:	ldr	x0, =AFFINITY_INFO	/* until OFF (1) */
 	mov	x1, #1
 	mov	x2, #0
@@ -65,7 +72,13 @@ _start:
 	PUTS	"smp: cpu1 is off again\n"
 	SYSTEM_OFF
 fail:
-	PUTS	"smp: FAIL\n"
+	mov	x19, x0
+	mov	x20, x30
+	PUTS	"smp: FAIL x0 0x"
+	HEX	x19
+	PUTS	" lr 0x"
+	HEX	x20
+	PUTS	"\n"
 	SYSTEM_OFF
 
 secondary:
@@ -82,6 +95,9 @@ secondary:
 	ldr	x4, =FLAG
 	mov	x5, #1
 	stlr	x5, [x4]
+3:	ldar	x5, [x4]
+	cmp	x5, #2
+	b.ne	3b
 	ldr	x0, =0x84000002		/* CPU_OFF: does not return */
 	hvc	#0
 	b	fail
