@@ -37,6 +37,10 @@ if [ $rc -ne 0 ]; then
 	echo "FAIL: firmware exit status $rc"
 	exit 1
 fi
+if grep -q "FAIL" "$log"; then
+	echo "FAIL: the console reports a failure"
+	exit 1
+fi
 for p in "$@"; do
 	if ! grep -Eq -- "$p" "$log"; then
 		echo "FAIL: console does not show: $p"

@@ -18,9 +18,9 @@ _start:
 	adr	x0, vectors
 	msr	vbar_el1, x0
 	isb
-	mrs	x1, cntfrq_el0
+	mrs	x25, cntfrq_el0
 	PUTS	"bench: cntfrq 0x"
-	HEX	x1
+	HEX	x25
 	PUTS	"\n"
 	ldr	x19, =N
 	isb
@@ -31,9 +31,9 @@ _start:
 	b.ne	1b
 	isb
 	mrs	x21, cntvct_el0
-	sub	x1, x21, x20
+	sub	x25, x21, x20
 	PUTS	"bench: hvc 0x"
-	HEX	x1
+	HEX	x25
 	ldr	x19, =N
 	isb
 	mrs	x20, cntvct_el0
@@ -43,12 +43,12 @@ _start:
 	b.ne	2b
 	isb
 	mrs	x21, cntvct_el0
-	sub	x1, x21, x20
+	sub	x25, x21, x20
 	PUTS	" loop 0x"
-	HEX	x1
-	ldr	x1, =N
+	HEX	x25
+	ldr	x25, =N
 	PUTS	" n 0x"
-	HEX	x1
+	HEX	x25
 	PUTS	"\n"
 
 	/* Interrupt injection: SPI 33, the PL011's line. */
@@ -72,9 +72,9 @@ _start:
 	mov	w3, #0x20		/* UARTIMSC.TXIM: the TX FIFO is empty, the line rises */
 	str	w3, [x2, #0x38]
 3:	cbz	x24, 3b
-	sub	x1, x24, x20
+	sub	x25, x24, x20
 	PUTS	"bench: irq 0x"
-	HEX	x1
+	HEX	x25
 	PUTS	"\n"
 	SYSTEM_OFF
 
