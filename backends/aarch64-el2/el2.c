@@ -466,39 +466,44 @@ static int64_t hv_el2_psci_features(uint32_t fn)
 	}
 }
 
-/* HVC or SMC: PSCI, or NOT_SUPPORTED as SMCCC asks for unknown functions. */
-static bool hv_el2_psci(struct hv_el2_vcpu *c, hv_exit_t *exit)
+/*
+ * HVC or SMC: PSCI, or NOT_SUPPORTED as SMCCC asks for unknown functions. PSCI's function
+ * numbers are dense from 0x84000000 (SMC32) and 0xC4000000 (SMC64): one table switch.
+ */
+static inline __attribute__((always_inline)) bool hv_el2_psci(struct hv_el2_vcpu *c,
+							      hv_exit_t *exit)
 {
 	uint64_t *x = c->regs.x;
 	uint32_t fn = (uint32_t)x[0];
-	int64_t ret;
+	bool is64 = fn & PSCI_64;
+	int64_t ret = PSCI_NOT_SUPPORTED;
 
-	switch (fn) {
-	case PSCI_VERSION:
-		ret = 0x10000; /* 1.0 */
+	if (HV__UNLIKELY((fn & ~PSCI_64 & ~0x1fu) != PSCI_VERSION))
+		goto out;
+	switch (fn & 0x1f) {
+	case PSCI_VERSION & 0x1f:
+		ret = is64 ? PSCI_NOT_SUPPORTED : 0x10000; /* 1.0 */
 		break;
-	case PSCI_FEATURES:
-		ret = hv_el2_psci_features((uint32_t)x[1]);
+	case PSCI_FEATURES & 0x1f:
+		ret = is64 ? PSCI_NOT_SUPPORTED : hv_el2_psci_features((uint32_t)x[1]);
 		break;
-	case PSCI_CPU_SUSPEND:
-	case PSCI_CPU_SUSPEND | PSCI_64:
+	case PSCI_CPU_SUSPEND & 0x1f:
 		/* A power-down state may return as a standby one: wait for an interrupt. */
 		while (!hv_el2_vgic_pending(c) && !__atomic_load_n(&c->kick, __ATOMIC_RELAXED))
 			hv_el2_idle(c);
 		ret = PSCI_SUCCESS;
 		break;
-	case PSCI_CPU_OFF:
+	case PSCI_CPU_OFF & 0x1f:
+		if (is64)
+			break;
 		__atomic_store_n(&c->regs.power, HV_EL2_OFF, __ATOMIC_RELEASE);
 		return false;
-	case PSCI_CPU_ON:
-	case PSCI_CPU_ON | PSCI_64:
-		ret = hv_el2_cpu_on(c, fn & PSCI_64 ? x[1] : (uint32_t)x[1],
-				    fn & PSCI_64 ? x[2] : (uint32_t)x[2],
-				    fn & PSCI_64 ? x[3] : (uint32_t)x[3]);
+	case PSCI_CPU_ON & 0x1f:
+		ret = hv_el2_cpu_on(c, is64 ? x[1] : (uint32_t)x[1], is64 ? x[2] : (uint32_t)x[2],
+				    is64 ? x[3] : (uint32_t)x[3]);
 		break;
-	case PSCI_AFFINITY_INFO:
-	case PSCI_AFFINITY_INFO | PSCI_64: {
-		struct hv_el2_vcpu *t = hv_el2_by_mpidr(c->vm, fn & PSCI_64 ? x[1] : (uint32_t)x[1]);
+	case PSCI_AFFINITY_INFO & 0x1f: {
+		struct hv_el2_vcpu *t = hv_el2_by_mpidr(c->vm, is64 ? x[1] : (uint32_t)x[1]);
 
 		if (t == NULL || x[2] != 0)
 			ret = PSCI_INVALID_PARAMS;
@@ -506,21 +511,20 @@ static bool hv_el2_psci(struct hv_el2_vcpu *c, hv_exit_t *exit)
 			ret = (int64_t[]){1, 0, 2}[__atomic_load_n(&t->regs.power, __ATOMIC_ACQUIRE)];
 		break;
 	}
-	case PSCI_MIGRATE_INFO_TYPE:
-		ret = 2; /* no trusted OS */
+	case PSCI_MIGRATE_INFO_TYPE & 0x1f:
+		ret = is64 ? PSCI_NOT_SUPPORTED : 2; /* no trusted OS */
 		break;
-	case PSCI_SYSTEM_OFF:
-		exit->reason = HV_EXIT_SHUTDOWN;
-		exit->pc = c->regs.pc;
-		return true;
-	case PSCI_SYSTEM_RESET:
-		exit->reason = HV_EXIT_RESET;
+	case PSCI_SYSTEM_OFF & 0x1f:
+	case PSCI_SYSTEM_RESET & 0x1f:
+		if (is64)
+			break;
+		exit->reason = fn == PSCI_SYSTEM_OFF ? HV_EXIT_SHUTDOWN : HV_EXIT_RESET;
 		exit->pc = c->regs.pc;
 		return true;
 	default:
-		ret = PSCI_NOT_SUPPORTED;
 		break;
 	}
+out:
 	x[0] = (uint64_t)ret;
 	return false;
 }
@@ -582,14 +586,14 @@ static bool hv_el2_dabt(struct hv_el2_vcpu *c, hv_exit_t *exit, uint64_t esr)
 }
 
 /* A synchronous exit: true when it goes to the core. */
-static bool hv_el2_sync(struct hv_el2_vcpu *c, hv_exit_t *exit)
+static inline bool hv_el2_sync(struct hv_el2_vcpu *c, hv_exit_t *exit)
 {
 	uint64_t esr = MRS_(esr_el2);
 
 	exit->hw_reason = esr;
-	switch (hv__a64_esr_ec(esr)) {
-	case HV__A64_EC_HVC64:
+	if (HV__LIKELY(hv__a64_esr_ec(esr) == HV__A64_EC_HVC64))
 		return hv_el2_psci(c, exit);
+	switch (hv__a64_esr_ec(esr)) {
 	case HV__A64_EC_SMC64:
 		c->regs.pc += 4; /* a trapped SMC has not executed */
 		return hv_el2_psci(c, exit);
@@ -657,9 +661,11 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 			hv_el2_idle(c);
 			continue;
 		}
-		hv_el2_vgic_flush(c);
+		if (HV__UNLIKELY(__atomic_load_n(&c->irq_hint, __ATOMIC_RELAXED) || c->uie))
+			hv_el2_vgic_flush(c);
 		kind = hv_el2_enter(c);
-		hv_el2_vgic_sync(c);
+		if (c->lr_used)
+			hv_el2_vgic_sync(c);
 		if (HV__LIKELY(kind == HV_EL2_EXIT_SYNC)) {
 			if (hv_el2_sync(c, exit))
 				break;

@@ -85,10 +85,11 @@ struct hv_el2_regs {
 	uint32_t pad;
 };
 
-/* Callee-saved host state, kept while the guest runs (el2_entry.S). */
+/* Host state kept while the guest runs (el2_entry.S): SP, and x29/x30 at offset 88. */
 struct hv_el2_host {
 	uint64_t sp;
-	uint64_t x19_x30[12];
+	uint64_t unused[10];
+	uint64_t x29, x30;
 	uint64_t pad;
 };
 
@@ -112,6 +113,8 @@ struct hv_el2_vcpu {
 	struct hv__a64_dabt dabt;
 
 	/* Virtual CPU interface. */
+	uint32_t irq_hint; /* atomic: something may be pending for this vCPU: look before entry */
+	bool uie;          /* underflow maintenance asked for: more pending than list registers */
 	uint64_t lr[HV_EL2_MAX_LRS];
 	uint32_t lr_intid[HV_EL2_MAX_LRS];
 	uint32_t lr_used; /* bit per LR holding an interrupt we track */
@@ -144,7 +147,19 @@ struct hv_el2_vm {
 /* el2_entry.S */
 extern char hv_el2_vectors[];
 /* Enter the guest of c; returns how it left: 0 synchronous, 1 IRQ, 2 FIQ, 3 SError. */
-uint64_t hv_el2_enter(struct hv_el2_vcpu *c);
+static inline uint64_t hv_el2_enter(struct hv_el2_vcpu *c)
+{
+	register uint64_t x0 __asm__("x0") = (uint64_t)(uintptr_t)c;
+
+	/* The guest's registers pass through every general register but SP, x29 and x30. */
+	__asm__ volatile("bl hv_el2_enter_asm"
+			 : "+r"(x0)
+			 :
+			 : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11",
+			   "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21",
+			   "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x30", "memory", "cc");
+	return x0;
+}
 #define HV_EL2_EXIT_SYNC 0u
 #define HV_EL2_EXIT_IRQ 1u
 #define HV_EL2_EXIT_FIQ 2u
@@ -167,6 +182,7 @@ void hv_el2_vgic_vcpu_init(struct hv_el2_vcpu *c);
 bool hv_el2_vgic_mmio(struct hv_el2_vm *v, struct hv_el2_vcpu *c, uint64_t gpa, bool is_write,
 		      uint32_t width, uint64_t *data);
 void hv_el2_vgic_flush(struct hv_el2_vcpu *c);
+void hv_el2_vgic_hint(struct hv_el2_vcpu *c);
 void hv_el2_vgic_sync(struct hv_el2_vcpu *c);
 bool hv_el2_vgic_pending(struct hv_el2_vcpu *c);
 void hv_el2_vgic_load(struct hv_el2_vcpu *c, bool moved);

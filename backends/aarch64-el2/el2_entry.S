@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest entry and exit at EL2, and the EL2 vector table. A vCPU's state (struct hv_el2_vcpu,
- * el2.h) starts with the host's callee-saved registers (offset 0), then the guest's x0-x30,
- * PC and PSTATE (offset 112). TPIDR_EL2 points at the vCPU running on this core.
+ * el2.h) starts with the host's SP, x29 and x30 (offset 0), then the guest's x0-x30, PC and
+ * PSTATE (offset 112). TPIDR_EL2 points at the vCPU running on this core. The caller
+ * (hv_el2_run) declares every other general register clobbered, so the compiler keeps only
+ * what it needs across a guest entry instead of this code saving x19-x28 every time.
  */
 #define HOST_SP 0
 #define G_X 112
@@ -10,17 +12,12 @@
 
 	.text
 	.balign 4
-	.global hv_el2_enter
-	.type hv_el2_enter, %function
-/* uint64_t hv_el2_enter(struct hv_el2_vcpu *c) */
-hv_el2_enter:
+	.global hv_el2_enter_asm
+	.type hv_el2_enter_asm, %function
+/* x0 = struct hv_el2_vcpu *; returns the exit kind in x0. Only for hv_el2_enter() (el2.h). */
+hv_el2_enter_asm:
 	mov	x1, sp
 	str	x1, [x0, #HOST_SP]
-	stp	x19, x20, [x0, #8]
-	stp	x21, x22, [x0, #24]
-	stp	x23, x24, [x0, #40]
-	stp	x25, x26, [x0, #56]
-	stp	x27, x28, [x0, #72]
 	stp	x29, x30, [x0, #88]
 	msr	tpidr_el2, x0
 	add	x0, x0, #G_X
@@ -46,7 +43,7 @@ hv_el2_enter:
 	eret
 	dsb	nsh
 	isb
-	.size hv_el2_enter, . - hv_el2_enter
+	.size hv_el2_enter_asm, . - hv_el2_enter_asm
 
 /* x0 = exit kind; the guest's x0 and x1 are on the stack. */
 hv_el2_exit:
@@ -75,11 +72,6 @@ hv_el2_exit:
 	sub	x1, x1, #G_X
 	ldr	x2, [x1, #HOST_SP]
 	mov	sp, x2
-	ldp	x19, x20, [x1, #8]
-	ldp	x21, x22, [x1, #24]
-	ldp	x23, x24, [x1, #40]
-	ldp	x25, x26, [x1, #56]
-	ldp	x27, x28, [x1, #72]
 	ldp	x29, x30, [x1, #88]
 	ret
 

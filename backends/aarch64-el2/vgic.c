@@ -174,12 +174,30 @@ static bool hv_el2_maybe_pending(const struct hv_el2_vcpu *c)
 	return false;
 }
 
+/* Something may have become pending for c: its next entry looks at the distributor. */
+void hv_el2_vgic_hint(struct hv_el2_vcpu *c)
+{
+	__atomic_store_n(&c->irq_hint, 1, __ATOMIC_SEQ_CST);
+}
+
+static void hv_el2_vgic_hint_all(struct hv_el2_vm *v)
+{
+	uint32_t i;
+
+	for (i = 0; i < v->vcpu_count; i++)
+		if (v->vcpus[i] != NULL)
+			hv_el2_vgic_hint(v->vcpus[i]);
+}
+
+/* Before entry, when irq_hint or uie is set (el2.c): fill free list registers. */
 void hv_el2_vgic_flush(struct hv_el2_vcpu *c)
 {
 	struct hv_el2_vm *v = c->vm;
 	uint32_t all = (1u << hv_el2_lr_count()) - 1, n = 0;
 	uint64_t hcr = ICH_HCR_EN;
 
+	__atomic_store_n(&c->irq_hint, 0, __ATOMIC_SEQ_CST);
+	c->uie = false;
 	if (!hv_el2_maybe_pending(c)) {
 		MSR_(ICH_HCR_EL2, hcr);
 		return;
@@ -191,6 +209,7 @@ void hv_el2_vgic_flush(struct hv_el2_vcpu *c)
 
 		if (free == 0) {
 			hcr |= ICH_HCR_UIE; /* tell us when the guest has made room */
+			c->uie = true;
 			break;
 		}
 		i = (uint32_t)__builtin_ctz(free);
@@ -217,13 +236,14 @@ void hv_el2_vgic_flush(struct hv_el2_vcpu *c)
 	MSR_(ICH_HCR_EL2, hcr);
 }
 
+/* After an exit, when list registers are in use (el2.c): take back those the guest ended. */
 void hv_el2_vgic_sync(struct hv_el2_vcpu *c)
 {
 	uint32_t done;
 
-	if (c->lr_used == 0)
-		return;
 	done = (uint32_t)(MRS_(ICH_ELRSR_EL2) | MRS_(ICH_EISR_EL2)) & c->lr_used;
+	if (done)
+		hv_el2_vgic_hint(c); /* a level line may still be high */
 	while (done) {
 		uint32_t i = (uint32_t)__builtin_ctz(done);
 
@@ -283,6 +303,8 @@ void hv_el2_vgic_load(struct hv_el2_vcpu *c, bool moved)
 	MSR_(ICH_VMCR_EL2, c->vmcr);
 	MSR_(ICH_AP0R0_EL2, c->ap0r0);
 	MSR_(ICH_AP1R0_EL2, c->ap1r0);
+	MSR_(ICH_HCR_EL2, ICH_HCR_EN);
+	hv_el2_vgic_hint(c); /* the next entry fills the list registers again */
 }
 
 void hv_el2_vgic_timer_fired(struct hv_el2_vcpu *c)
@@ -290,6 +312,7 @@ void hv_el2_vgic_timer_fired(struct hv_el2_vcpu *c)
 	hv__lock(c->vm->lock);
 	c->priv_pending |= 1u << HV_EL2_VTIMER_PPI;
 	hv__unlock(c->vm->lock);
+	hv_el2_vgic_hint(c);
 }
 
 /* ICC_SGI1R_EL1 written by the guest: IRM, Aff3.Aff2.Aff1 and a target list of Aff0. */
@@ -312,6 +335,7 @@ void hv_el2_vgic_send_sgi(struct hv_el2_vcpu *c, uint64_t value)
 		if (all ? t == c : ((i >> 4) != aff1 || !((list >> (i & 0xf)) & 1)))
 			continue;
 		t->priv_pending |= 1u << intid;
+		hv_el2_vgic_hint(t);
 	}
 	hv__unlock(v->lock);
 	for (i = 0; i < v->vcpu_count; i++)
@@ -338,6 +362,8 @@ hv_status_t hv_el2_vgic_irq_set(struct hv_el2_vm *v, uint32_t intid, bool level)
 		v->spi_pending[s / 64] |= bit; /* keeps a pulse shorter than an entry */
 	t = hv_el2_spi_target(v, s);
 	hv__unlock(v->lock);
+	if (t != NULL)
+		hv_el2_vgic_hint(t);
 	if (rising && t != NULL)
 		hv_el2_wake(t);
 	return HV_OK;
@@ -555,6 +581,8 @@ bool hv_el2_vgic_mmio(struct hv_el2_vm *v, struct hv_el2_vcpu *c, uint64_t gpa, 
 		hv__lock(v->lock);
 		hv_el2_gicd(v, gpa - HV_EL2_GICD_BASE, is_write, width, data);
 		hv__unlock(v->lock);
+		if (is_write)
+			hv_el2_vgic_hint_all(v); /* enables, pendings, routes may have changed */
 		return true;
 	}
 	if (gpa >= HV_EL2_GICR_BASE && gpa < gicr_end) {
@@ -565,6 +593,8 @@ bool hv_el2_vgic_mmio(struct hv_el2_vm *v, struct hv_el2_vcpu *c, uint64_t gpa, 
 			hv_el2_gicr(v, v->vcpus[n], (gpa - HV_EL2_GICR_BASE) % HV_EL2_GICR_STRIDE,
 				    is_write, width, data);
 			hv__unlock(v->lock);
+			if (is_write)
+				hv_el2_vgic_hint(v->vcpus[n]);
 		} else if (!is_write) {
 			*data = 0;
 		}
