@@ -331,7 +331,7 @@ static void hv_el2_kick(void *cs)
 {
 	struct hv_el2_vcpu *c = cs;
 
-	__atomic_store_n(&c->kick, 1, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&c->attn, HV_EL2_ATTN_KICK, __ATOMIC_SEQ_CST);
 	hv_el2_wake(c);
 }
 
@@ -354,13 +354,12 @@ static void hv_el2_phys_irqs(struct hv_el2_vcpu *c)
 	}
 }
 
-static inline bool hv_el2_kicked(struct hv_el2_vcpu *c)
+static inline bool hv_el2_kick_pending(struct hv_el2_vcpu *c)
 {
-	return __atomic_load_n(&c->kick, __ATOMIC_RELAXED) &&
-	       __atomic_exchange_n(&c->kick, 0, __ATOMIC_ACQ_REL);
+	return __atomic_load_n(&c->attn, __ATOMIC_RELAXED) & HV_EL2_ATTN_KICK;
 }
 
-/* Sleep until an interrupt for this vCPU, or a kick, or until `until` holds. */
+/* Sleep until a physical interrupt reaches this core (a guest timer, a kick, a wake-up). */
 static void hv_el2_idle(struct hv_el2_vcpu *c)
 {
 	__asm__ volatile("dsb sy\n\twfi" ::: "memory");
@@ -372,6 +371,7 @@ static void hv_el2_idle(struct hv_el2_vcpu *c)
 static bool hv_el2_fault(struct hv_el2_vcpu *c, hv_exit_t *exit, hv_fault_kind_t kind,
 			 uint64_t gpa, uint64_t esr)
 {
+	exit->hw_reason = esr;
 	exit->reason = HV_EXIT_FAULT;
 	exit->u.fault.kind = kind;
 	exit->u.fault.gpa = gpa;
@@ -489,7 +489,7 @@ static inline __attribute__((always_inline)) bool hv_el2_psci(struct hv_el2_vcpu
 		break;
 	case PSCI_CPU_SUSPEND & 0x1f:
 		/* A power-down state may return as a standby one: wait for an interrupt. */
-		while (!hv_el2_vgic_pending(c) && !__atomic_load_n(&c->kick, __ATOMIC_RELAXED))
+		while (!hv_el2_vgic_pending(c) && !hv_el2_kick_pending(c))
 			hv_el2_idle(c);
 		ret = PSCI_SUCCESS;
 		break;
@@ -497,6 +497,7 @@ static inline __attribute__((always_inline)) bool hv_el2_psci(struct hv_el2_vcpu
 		if (is64)
 			break;
 		__atomic_store_n(&c->regs.power, HV_EL2_OFF, __ATOMIC_RELEASE);
+		__atomic_or_fetch(&c->attn, HV_EL2_ATTN_POWER, __ATOMIC_RELAXED);
 		return false;
 	case PSCI_CPU_ON & 0x1f:
 		ret = hv_el2_cpu_on(c, is64 ? x[1] : (uint32_t)x[1], is64 ? x[2] : (uint32_t)x[2],
@@ -519,6 +520,7 @@ static inline __attribute__((always_inline)) bool hv_el2_psci(struct hv_el2_vcpu
 		if (is64)
 			break;
 		exit->reason = fn == PSCI_SYSTEM_OFF ? HV_EXIT_SHUTDOWN : HV_EXIT_RESET;
+		exit->hw_reason = fn;
 		exit->pc = c->regs.pc;
 		return true;
 	default:
@@ -576,6 +578,7 @@ static bool hv_el2_dabt(struct hv_el2_vcpu *c, hv_exit_t *exit, uint64_t esr)
 		return false;
 	}
 	exit->reason = HV_EXIT_MMIO;
+	exit->hw_reason = esr;
 	exit->pc = c->regs.pc;
 	exit->u.mmio.gpa = gpa;
 	exit->u.mmio.width = d->width;
@@ -590,7 +593,6 @@ static inline bool hv_el2_sync(struct hv_el2_vcpu *c, hv_exit_t *exit)
 {
 	uint64_t esr = MRS_(esr_el2);
 
-	exit->hw_reason = esr;
 	if (HV__LIKELY(hv__a64_esr_ec(esr) == HV__A64_EC_HVC64))
 		return hv_el2_psci(c, exit);
 	switch (hv__a64_esr_ec(esr)) {
@@ -602,8 +604,7 @@ static inline bool hv_el2_sync(struct hv_el2_vcpu *c, hv_exit_t *exit)
 	case HV__A64_EC_WFX:
 		c->regs.pc += 4;
 		if (!(esr & 1)) {
-			while (!hv_el2_vgic_pending(c) &&
-			       !__atomic_load_n(&c->kick, __ATOMIC_RELAXED))
+			while (!hv_el2_vgic_pending(c) && !hv_el2_kick_pending(c))
 				hv_el2_idle(c);
 		}
 		return false;
@@ -648,21 +649,32 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 		hv_el2_loaded[core] = c;
 	}
 	__atomic_store_n(&c->running_on, (int64_t)mpidr, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&c->attn, HV_EL2_ATTN_POWER, __ATOMIC_SEQ_CST); /* look once */
+	MSR_(tpidr_el2, (uint64_t)(uintptr_t)c);
 	exit->reason = HV_EXIT_NONE;
 	for (;;) {
 		uint64_t kind;
+		uint32_t attn = __atomic_load_n(&c->attn, __ATOMIC_RELAXED);
 
-		if (hv_el2_kicked(c)) {
-			exit->reason = HV_EXIT_KICK;
-			exit->pc = c->regs.pc;
-			break;
+		if (HV__UNLIKELY(attn != 0)) {
+			if ((attn & HV_EL2_ATTN_KICK) &&
+			    (__atomic_fetch_and(&c->attn, ~HV_EL2_ATTN_KICK, __ATOMIC_ACQ_REL) &
+			     HV_EL2_ATTN_KICK)) {
+				exit->reason = HV_EXIT_KICK;
+				exit->pc = c->regs.pc;
+				break;
+			}
+			if (attn & HV_EL2_ATTN_POWER) {
+				if (__atomic_load_n(&c->regs.power, __ATOMIC_ACQUIRE) != HV_EL2_ON &&
+				    !hv_el2_power_up(c)) {
+					hv_el2_idle(c);
+					continue;
+				}
+				__atomic_and_fetch(&c->attn, ~HV_EL2_ATTN_POWER, __ATOMIC_RELAXED);
+			}
+			if (attn & HV_EL2_ATTN_IRQ)
+				hv_el2_vgic_flush(c);
 		}
-		if (HV__UNLIKELY(c->regs.power != HV_EL2_ON) && !hv_el2_power_up(c)) {
-			hv_el2_idle(c);
-			continue;
-		}
-		if (HV__UNLIKELY(__atomic_load_n(&c->irq_hint, __ATOMIC_RELAXED) || c->uie))
-			hv_el2_vgic_flush(c);
 		kind = hv_el2_enter(c);
 		if (c->lr_used)
 			hv_el2_vgic_sync(c);

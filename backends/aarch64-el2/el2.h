@@ -85,15 +85,20 @@ struct hv_el2_regs {
 	uint32_t pad;
 };
 
-/* Host state kept while the guest runs (el2_entry.S): SP, and x29/x30 at offset 88. */
+/* Host state kept while the guest runs (el2_entry.S): SP, x19, x20, and x29/x30 at 88. */
 struct hv_el2_host {
 	uint64_t sp;
-	uint64_t unused[10];
+	uint64_t x19, x20;
+	uint64_t unused[8];
 	uint64_t x29, x30;
 	uint64_t pad;
 };
 
 struct hv_el2_vm;
+
+#define HV_EL2_ATTN_KICK 1u  /* leave run() with HV_EXIT_KICK */
+#define HV_EL2_ATTN_IRQ 2u   /* something may be pending: fill list registers before entry */
+#define HV_EL2_ATTN_POWER 4u /* the vCPU is not powered on */
 
 struct hv_el2_vcpu {
 	struct hv_el2_host host; /* offset 0: el2_entry.S */
@@ -104,7 +109,7 @@ struct hv_el2_vcpu {
 	uint64_t vmpidr;
 	bool dirty;          /* regs changed by the host: reload them into the hardware */
 	int32_t last_core;   /* core whose hardware last held this vCPU, or -1 */
-	uint8_t kick;        /* atomic */
+	uint32_t attn;       /* atomic HV_EL2_ATTN_* bits: the run loop's slow path has work */
 	int64_t running_on;  /* atomic: MPIDR of the core inside run(), or -1 */
 	uint64_t on_entry, on_ctx; /* PSCI CPU_ON arguments, published with power */
 
@@ -113,8 +118,7 @@ struct hv_el2_vcpu {
 	struct hv__a64_dabt dabt;
 
 	/* Virtual CPU interface. */
-	uint32_t irq_hint; /* atomic: something may be pending for this vCPU: look before entry */
-	bool uie;          /* underflow maintenance asked for: more pending than list registers */
+	bool uie; /* underflow maintenance asked for: more pending than list registers */
 	uint64_t lr[HV_EL2_MAX_LRS];
 	uint32_t lr_intid[HV_EL2_MAX_LRS];
 	uint32_t lr_used; /* bit per LR holding an interrupt we track */
@@ -151,13 +155,14 @@ static inline uint64_t hv_el2_enter(struct hv_el2_vcpu *c)
 {
 	register uint64_t x0 __asm__("x0") = (uint64_t)(uintptr_t)c;
 
-	/* The guest's registers pass through every general register but SP, x29 and x30. */
+	/* The guest's registers pass through every general register: the asm keeps SP, x19, x20,
+	 * x29 and x30, the compiler whatever else it needs. */
 	__asm__ volatile("bl hv_el2_enter_asm"
 			 : "+r"(x0)
 			 :
 			 : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11",
-			   "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21",
-			   "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x30", "memory", "cc");
+			   "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x21", "x22", "x23",
+			   "x24", "x25", "x26", "x27", "x28", "x30", "memory", "cc");
 	return x0;
 }
 #define HV_EL2_EXIT_SYNC 0u

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest entry and exit at EL2, and the EL2 vector table. A vCPU's state (struct hv_el2_vcpu,
- * el2.h) starts with the host's SP, x29 and x30 (offset 0), then the guest's x0-x30, PC and
- * PSTATE (offset 112). TPIDR_EL2 points at the vCPU running on this core. The caller
- * (hv_el2_run) declares every other general register clobbered, so the compiler keeps only
- * what it needs across a guest entry instead of this code saving x19-x28 every time.
+ * el2.h) starts with the host's SP, x19, x20, x29 and x30 (offset 0), then the guest's x0-x30,
+ * PC and PSTATE (offset 112). TPIDR_EL2 points at the vCPU running on this core. The caller
+ * (hv_el2_enter) declares every other general register clobbered, so the compiler keeps only
+ * what it needs across a guest entry instead of this code saving x21-x28 every time.
  */
 #define HOST_SP 0
 #define G_X 112
@@ -17,29 +17,28 @@
 /* x0 = struct hv_el2_vcpu *; returns the exit kind in x0. Only for hv_el2_enter() (el2.h). */
 hv_el2_enter_asm:
 	mov	x1, sp
-	str	x1, [x0, #HOST_SP]
+	stp	x1, x19, [x0, #HOST_SP]
+	str	x20, [x0, #16]
 	stp	x29, x30, [x0, #88]
-	msr	tpidr_el2, x0
-	add	x0, x0, #G_X
-	ldp	x1, x2, [x0, #G_PC_OFF]
+	ldp	x1, x2, [x0, #G_X + G_PC_OFF]
 	msr	elr_el2, x1
 	msr	spsr_el2, x2
-	ldp	x2, x3, [x0, #16]
-	ldp	x4, x5, [x0, #32]
-	ldp	x6, x7, [x0, #48]
-	ldp	x8, x9, [x0, #64]
-	ldp	x10, x11, [x0, #80]
-	ldp	x12, x13, [x0, #96]
-	ldp	x14, x15, [x0, #112]
-	ldp	x16, x17, [x0, #128]
-	ldp	x18, x19, [x0, #144]
-	ldp	x20, x21, [x0, #160]
-	ldp	x22, x23, [x0, #176]
-	ldp	x24, x25, [x0, #192]
-	ldp	x26, x27, [x0, #208]
-	ldp	x28, x29, [x0, #224]
-	ldr	x30, [x0, #240]
-	ldp	x0, x1, [x0]
+	ldp	x2, x3, [x0, #G_X + 16]
+	ldp	x4, x5, [x0, #G_X + 32]
+	ldp	x6, x7, [x0, #G_X + 48]
+	ldp	x8, x9, [x0, #G_X + 64]
+	ldp	x10, x11, [x0, #G_X + 80]
+	ldp	x12, x13, [x0, #G_X + 96]
+	ldp	x14, x15, [x0, #G_X + 112]
+	ldp	x16, x17, [x0, #G_X + 128]
+	ldp	x18, x19, [x0, #G_X + 144]
+	ldp	x20, x21, [x0, #G_X + 160]
+	ldp	x22, x23, [x0, #G_X + 176]
+	ldp	x24, x25, [x0, #G_X + 192]
+	ldp	x26, x27, [x0, #G_X + 208]
+	ldp	x28, x29, [x0, #G_X + 224]
+	ldr	x30, [x0, #G_X + 240]
+	ldp	x0, x1, [x0, #G_X]
 	eret
 	dsb	nsh
 	isb
@@ -48,30 +47,29 @@ hv_el2_enter_asm:
 /* x0 = exit kind; the guest's x0 and x1 are on the stack. */
 hv_el2_exit:
 	mrs	x1, tpidr_el2
-	add	x1, x1, #G_X
-	stp	x2, x3, [x1, #16]
-	stp	x4, x5, [x1, #32]
-	stp	x6, x7, [x1, #48]
-	stp	x8, x9, [x1, #64]
-	stp	x10, x11, [x1, #80]
-	stp	x12, x13, [x1, #96]
-	stp	x14, x15, [x1, #112]
-	stp	x16, x17, [x1, #128]
-	stp	x18, x19, [x1, #144]
-	stp	x20, x21, [x1, #160]
-	stp	x22, x23, [x1, #176]
-	stp	x24, x25, [x1, #192]
-	stp	x26, x27, [x1, #208]
-	stp	x28, x29, [x1, #224]
-	str	x30, [x1, #240]
+	stp	x2, x3, [x1, #G_X + 16]
+	stp	x4, x5, [x1, #G_X + 32]
+	stp	x6, x7, [x1, #G_X + 48]
+	stp	x8, x9, [x1, #G_X + 64]
+	stp	x10, x11, [x1, #G_X + 80]
+	stp	x12, x13, [x1, #G_X + 96]
+	stp	x14, x15, [x1, #G_X + 112]
+	stp	x16, x17, [x1, #G_X + 128]
+	stp	x18, x19, [x1, #G_X + 144]
+	stp	x20, x21, [x1, #G_X + 160]
+	stp	x22, x23, [x1, #G_X + 176]
+	stp	x24, x25, [x1, #G_X + 192]
+	stp	x26, x27, [x1, #G_X + 208]
+	stp	x28, x29, [x1, #G_X + 224]
+	str	x30, [x1, #G_X + 240]
 	ldp	x2, x3, [sp], #16
-	stp	x2, x3, [x1]
+	stp	x2, x3, [x1, #G_X]
 	mrs	x2, elr_el2
 	mrs	x3, spsr_el2
-	stp	x2, x3, [x1, #G_PC_OFF]
-	sub	x1, x1, #G_X
-	ldr	x2, [x1, #HOST_SP]
+	stp	x2, x3, [x1, #G_X + G_PC_OFF]
+	ldp	x2, x19, [x1, #HOST_SP]
 	mov	sp, x2
+	ldr	x20, [x1, #16]
 	ldp	x29, x30, [x1, #88]
 	ret
 

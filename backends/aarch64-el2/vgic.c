@@ -177,7 +177,7 @@ static bool hv_el2_maybe_pending(const struct hv_el2_vcpu *c)
 /* Something may have become pending for c: its next entry looks at the distributor. */
 void hv_el2_vgic_hint(struct hv_el2_vcpu *c)
 {
-	__atomic_store_n(&c->irq_hint, 1, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&c->attn, HV_EL2_ATTN_IRQ, __ATOMIC_SEQ_CST);
 }
 
 static void hv_el2_vgic_hint_all(struct hv_el2_vm *v)
@@ -189,14 +189,14 @@ static void hv_el2_vgic_hint_all(struct hv_el2_vm *v)
 			hv_el2_vgic_hint(v->vcpus[i]);
 }
 
-/* Before entry, when irq_hint or uie is set (el2.c): fill free list registers. */
+/* Before entry, when HV_EL2_ATTN_IRQ is set (el2.c): fill free list registers. */
 void hv_el2_vgic_flush(struct hv_el2_vcpu *c)
 {
 	struct hv_el2_vm *v = c->vm;
 	uint32_t all = (1u << hv_el2_lr_count()) - 1, n = 0;
 	uint64_t hcr = ICH_HCR_EN;
 
-	__atomic_store_n(&c->irq_hint, 0, __ATOMIC_SEQ_CST);
+	__atomic_and_fetch(&c->attn, ~HV_EL2_ATTN_IRQ, __ATOMIC_SEQ_CST);
 	c->uie = false;
 	if (!hv_el2_maybe_pending(c)) {
 		MSR_(ICH_HCR_EL2, hcr);
@@ -210,6 +210,7 @@ void hv_el2_vgic_flush(struct hv_el2_vcpu *c)
 		if (free == 0) {
 			hcr |= ICH_HCR_UIE; /* tell us when the guest has made room */
 			c->uie = true;
+			__atomic_or_fetch(&c->attn, HV_EL2_ATTN_IRQ, __ATOMIC_RELAXED);
 			break;
 		}
 		i = (uint32_t)__builtin_ctz(free);
