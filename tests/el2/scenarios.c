@@ -7,12 +7,15 @@
  */
 #include "vms.h"
 
+#define HV__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 FW_GUEST(mmio);
 FW_GUEST(timer);
 FW_GUEST(smp);
 FW_GUEST(wild);
 FW_GUEST(good);
 FW_GUEST(bench);
+FW_GUEST(hostile);
 
 static int fw_failures;
 
@@ -105,6 +108,55 @@ static void fw_wild(void)
 	hv_vm_destroy(good.vm);
 }
 
+/* Hostile guests one after the other on core 1, next to a good one on core 2. */
+static void fw_hostile(void)
+{
+	static const uint32_t core1[] = { 1 }, core2[] = { 2 };
+	static const struct {
+		hv_event_type_t cause;
+		hv_fault_kind_t kind;
+		uint64_t gpa;
+	} expect[] = {
+		{ HV_EVENT_FAULT, HV_FAULT_EMULATION, 0x09000000 },
+		{ HV_EVENT_FAULT, HV_FAULT_UNMAPPED, 0x09000000 },
+		{ HV_EVENT_FAULT, HV_FAULT_UNMAPPED, 0x70000200 },
+		{ HV_EVENT_GUEST_RESET, HV_FAULT_NONE, 0 },
+		{ HV_EVENT_FAULT, HV_FAULT_UNMAPPED, 0x8000000000ull },
+	};
+	struct fw_vm bad, good;
+	struct fw_vm *b[] = { &bad }, *gd[] = { &good };
+	hv_stop_info_t info;
+	uint64_t count = 0;
+	uint32_t i;
+
+	CHECK(fw_vm_create(&good, "good", FW_GUEST_IMAGE(good), 1, core2) == HV_OK);
+	if (fw_failures)
+		return;
+	CHECK(fw_vm_start(&good) == HV_OK);
+	for (i = 0; i < HV__ARRAY_SIZE(expect); i++) {
+		CHECK(fw_vm_create(&bad, "hostile", FW_GUEST_IMAGE(hostile), 1, core1) == HV_OK);
+		if (fw_failures)
+			break;
+		CHECK(hv_vcpu_set_reg(hv_vcpu_get(bad.vm, 0), HV_ARM64_X(0), i) == HV_OK);
+		CHECK(fw_vm_start(&bad) == HV_OK);
+		fw_vm_wait_all(b, 1);
+		fw_vm_report(&bad);
+		CHECK(fw_cause(&bad, &info) == expect[i].cause);
+		if (expect[i].cause == HV_EVENT_FAULT) {
+			CHECK(info.exit.u.fault.kind == expect[i].kind);
+			CHECK(info.exit.u.fault.gpa == expect[i].gpa);
+		}
+		hv_vm_destroy(bad.vm);
+	}
+	CHECK(hv_vm_get_state(good.vm) == HV_VM_RUNNING);
+	fw_vm_wait_all(gd, 1);
+	fw_vm_report(&good);
+	CHECK(fw_cause(&good, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	CHECK(hv_vm_read(good.vm, 0x40300000, &count, sizeof(count)) == HV_OK);
+	CHECK(count == 12);
+	hv_vm_destroy(good.vm);
+}
+
 void fw_main(void)
 {
 	char cmd[128];
@@ -126,6 +178,8 @@ void fw_main(void)
 		fw_single("smp", FW_GUEST_IMAGE(smp), 2);
 	else if (fw_streq(scenario, "wild"))
 		fw_wild();
+	else if (fw_streq(scenario, "hostile"))
+		fw_hostile();
 	else if (fw_streq(scenario, "bench"))
 		fw_single("bench", FW_GUEST_IMAGE(bench), 1);
 	else {
