@@ -78,6 +78,6 @@ done
 "$cc" "${cflags[@]}" -c "$root/tests/el2/scenarios.c" -o "$out/obj/scenarios.o"
 
 link=(-nostdlib -static -no-pie -Wl,--gc-sections -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T "$fw/link.ld")
-"$cc" "${link[@]}" "${objs[@]}" "$out/obj/main.o" -lgcc -o "$out/el2-demo.elf"
-"$cc" "${link[@]}" "${objs[@]}" "$out/obj/scenarios.o" -lgcc -o "$out/el2-test.elf"
+"$cc" "${link[@]}" "${objs[@]}" "$out/obj/main.o" -o "$out/el2-demo.elf"
+"$cc" "${link[@]}" "${objs[@]}" "$out/obj/scenarios.o" -o "$out/el2-test.elf"
 echo "built $out/el2-demo.elf $out/el2-test.elf"
