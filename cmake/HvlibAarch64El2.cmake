@@ -51,6 +51,7 @@ if(HVLIB_BUILD_TESTS)
 		"smp: cpu1 up, context ok" "smp: cpu1 is off again" "vm smp stopped: guest shutdown")
 	add_test(NAME el2_wild_access COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" wild
 		"wild: undefined instruction delivered to the guest"
+		"wild: id registers hide SVE and the PMU"
 		"vm wild stopped: fault \\(access to unmapped address at 0x200000000"
 		"good: tick 0xc" "vm good stopped: guest shutdown")
 	add_test(NAME el2_hostile_guests COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" hostile

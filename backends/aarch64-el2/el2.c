@@ -16,6 +16,7 @@
 #define HCR_FB (1ull << 9)
 #define HCR_BSU_IS (1ull << 10)
 #define HCR_TWI (1ull << 13)
+#define HCR_TID3 (1ull << 18)
 #define HCR_TSC (1ull << 19)
 #define HCR_TIDCP (1ull << 20)
 #define HCR_TACR (1ull << 21)
@@ -25,14 +26,15 @@
 #define HCR_API (1ull << 41)
 #define HV_EL2_HCR                                                                                \
 	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI |        \
-	 HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW | HCR_APK | HCR_API)
+	 HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW | HCR_APK | HCR_API)
 
 /* 39-bit IPA (512 GiB), 4 KiB granule, walk from level 1, inner shareable write-back tables. */
 #define HV_EL2_VTCR                                                                               \
 	((64ull - HV_EL2_IPA_BITS) | (1ull << 6) | (1ull << 8) | (1ull << 10) | (3ull << 12) |    \
 	 (2ull << 16) | (1ull << 31))
 #define HV_EL2_CPTR 0x33ffull /* FP/SIMD for the guest; SVE and SME trapped */
-#define HV_EL2_MDCR_TRAPS ((1ull << 5) | (1ull << 6) | (1ull << 9) | (1ull << 10) | (1ull << 11))
+/* The PMU traps (and is hidden from the ID registers); debug registers belong to the guest. */
+#define HV_EL2_MDCR_TRAPS ((1ull << 5) | (1ull << 6))
 #define HV_EL2_PSTATE_RESET 0x3c5ull /* EL1h, DAIF masked */
 #define HV_EL2_SCTLR_RESET 0x30d00800ull
 
@@ -244,6 +246,7 @@ static hv_status_t hv_el2_unmap(void *vs, hv_region_t *r)
 	X(HV_EL2_CPACR, cpacr_el1)                                                                \
 	X(HV_EL2_CNTKCTL, cntkctl_el1)                                                            \
 	X(HV_EL2_CSSELR, csselr_el1)                                                              \
+	X(HV_EL2_MDSCR, mdscr_el1)                                                                \
 	X(HV_EL2_CNTV_CVAL, cntv_cval_el0)                                                        \
 	X(HV_EL2_CNTV_CTL, cntv_ctl_el0)
 
@@ -531,6 +534,46 @@ out:
 	return false;
 }
 
+#define ID_CASE(m, n)                                                                             \
+	case (m) * 8 + (n):                                                                       \
+		return MRS_(S3_0_C0_C##m##_##n);
+#define ID_ROW(m) ID_CASE(m, 0) ID_CASE(m, 1) ID_CASE(m, 2) ID_CASE(m, 3) ID_CASE(m, 4)           \
+	ID_CASE(m, 5) ID_CASE(m, 6) ID_CASE(m, 7)
+
+static uint64_t hv_el2_id_raw(uint32_t crm, uint32_t op2)
+{
+	switch (crm * 8 + op2) {
+		ID_ROW(1) ID_ROW(2) ID_ROW(3) ID_ROW(4) ID_ROW(5) ID_ROW(6) ID_ROW(7)
+	default:
+		return 0;
+	}
+}
+
+/*
+ * An ID register as a guest sees it (HCR_EL2.TID3): the hardware's, without what the backend
+ * does not give guests: SVE, SME, MTE, AMU, MPAM, the PMU, SPE and trace.
+ */
+static uint64_t hv_el2_id_reg(uint32_t crm, uint32_t op2)
+{
+	uint64_t v = hv_el2_id_raw(crm, op2);
+
+	switch (crm * 8 + op2) {
+	case 1 * 8 + 2: /* ID_DFR0_EL1: PerfMon, the AArch32 view */
+		return v & ~(0xfull << 24);
+	case 4 * 8 + 0: /* ID_AA64PFR0_EL1: SVE, MPAM, AMU */
+		return v & ~((0xfull << 32) | (0xfull << 40) | (0xfull << 44));
+	case 4 * 8 + 1: /* ID_AA64PFR1_EL1: MTE, SME */
+		return v & ~((0xfull << 8) | (0xfull << 24));
+	case 4 * 8 + 4: /* ID_AA64ZFR0_EL1 */
+	case 4 * 8 + 5: /* ID_AA64SMFR0_EL1 */
+		return 0;
+	case 5 * 8 + 0: /* ID_AA64DFR0_EL1: TraceVer, PMUVer, PMSVer, TraceFilt */
+		return v & ~((0xfull << 4) | (0xfull << 8) | (0xfull << 32) | (0xfull << 40));
+	default:
+		return v;
+	}
+}
+
 static bool hv_el2_sysreg(struct hv_el2_vcpu *c, uint64_t esr)
 {
 	struct hv__a64_sysreg s;
@@ -540,6 +583,9 @@ static bool hv_el2_sysreg(struct hv_el2_vcpu *c, uint64_t esr)
 	key = hv__a64_sysreg_key(&s);
 	if (s.op0 == 1) {
 		/* Cache maintenance by set/way (HCR_EL2.TSW): stage 2 keeps memory coherent. */
+	} else if (s.op0 == 3 && s.op1 == 0 && s.crn == 0 && s.crm >= 1 && s.crm <= 7) {
+		if (s.is_read && s.reg != 31)
+			c->regs.x[s.reg] = hv_el2_id_reg(s.crm, s.op2);
 	} else if (key == HV__A64_SYSREG_KEY(3, 0, 12, 11, 5) && !s.is_read) {
 		hv_el2_vgic_send_sgi(c, s.reg == 31 ? 0 : c->regs.x[s.reg]);
 	} else if (key == HV__A64_SYSREG_KEY(3, 0, 12, 11, 6) ||
@@ -718,6 +764,7 @@ static const struct {
 	{ HV__A64_SYSREG_KEY(3, 0, 1, 0, 2), HV_EL2_CPACR },
 	{ HV__A64_SYSREG_KEY(3, 0, 14, 1, 0), HV_EL2_CNTKCTL },
 	{ HV__A64_SYSREG_KEY(3, 2, 0, 0, 0), HV_EL2_CSSELR },
+	{ HV__A64_SYSREG_KEY(2, 0, 0, 2, 2), HV_EL2_MDSCR },
 	{ HV__A64_SYSREG_KEY(3, 3, 14, 3, 1), HV_EL2_CNTV_CTL },
 	{ HV__A64_SYSREG_KEY(3, 3, 14, 3, 2), HV_EL2_CNTV_CVAL },
 };
