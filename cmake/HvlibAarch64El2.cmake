@@ -66,6 +66,10 @@ if(HVLIB_BUILD_TESTS)
 		set_tests_properties(${_t} PROPERTIES LABELS "aarch64-el2" SKIP_RETURN_CODE 77
 			TIMEOUT 120)
 	endforeach()
+	# Debian's arm64 kernel and busybox from the package archive (cached outside the tree).
+	add_test(NAME el2_linux_boot COMMAND bash "${PROJECT_SOURCE_DIR}/tests/el2/linux.sh" "${HVLIB_EL2_DIR}")
+	set_tests_properties(el2_linux_boot PROPERTIES LABELS "aarch64-el2;linux-guest"
+		SKIP_RETURN_CODE 77 TIMEOUT 400)
 	add_test(NAME el2_bench COMMAND bash "${PROJECT_SOURCE_DIR}/tests/el2/bench.sh" "${HVLIB_EL2_DIR}")
 	set_tests_properties(el2_bench PROPERTIES LABELS "aarch64-el2;bench" SKIP_RETURN_CODE 77
 		TIMEOUT 180)

@@ -30,6 +30,16 @@ cflags=(-std=c11 -ffreestanding -nostdlib -fno-stack-protector -fno-pie -O2 -g
 	-fno-tree-loop-distribute-patterns -fno-strict-aliasing -ffunction-sections -fdata-sections
 	-I"$root/include" -I"$root/lib" -I"$el2" -I"$fw")
 
+# libfdt for guest device trees: Debian's libfdt-dev:arm64 (needs dpkg --add-architecture arm64).
+fdt_lib="${HVLIB_EL2_LIBFDT:-/usr/lib/aarch64-linux-gnu/libfdt.a}"
+fdt=()
+if [ -f "$fdt_lib" ] && [ -f /usr/include/libfdt.h ]; then
+	cflags+=(-DFW_HAVE_FDT=1)
+	fdt=("$fdt_lib")
+else
+	echo "note: $fdt_lib not found: firmware without Linux guests (install libfdt-dev:arm64)"
+fi
+
 sources=()
 while IFS= read -r f; do
 	[ "$f" = "$root/lib/platform_hosted.c" ] || sources+=("$f")
@@ -37,7 +47,8 @@ done < <(find "$root/lib" -maxdepth 1 -name '*.c' | sort
 	find "$root/lib/arch" -mindepth 2 -maxdepth 2 -name '*.c' | sort
 	find "$root/lib/devices" "$root/lib/loader" "$root/lib/virtio" "$root/lib/x86" -maxdepth 1 \
 		-name '*.c' 2>/dev/null | sort
-	find "$el2" "$fw" -maxdepth 1 -name '*.[cS]' ! -name main.c | sort)
+	find "$el2" "$fw" -maxdepth 1 -name '*.[cS]' ! -name main.c ! -name linux.c | sort
+	[ ${#fdt[@]} -eq 0 ] || echo "$fw/linux.c")
 
 sed -e 's/@HV_BACKEND_DECLS@/extern const struct hv_backend hv__backend_aarch64_el2;/' \
 	-e 's/@HV_BACKEND_LIST@/\&hv__backend_aarch64_el2,/' \
@@ -78,6 +89,6 @@ done
 "$cc" "${cflags[@]}" -c "$root/tests/el2/scenarios.c" -o "$out/obj/scenarios.o"
 
 link=(-nostdlib -static -no-pie -Wl,--gc-sections -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T "$fw/link.ld")
-"$cc" "${link[@]}" "${objs[@]}" "$out/obj/main.o" -o "$out/el2-demo.elf"
-"$cc" "${link[@]}" "${objs[@]}" "$out/obj/scenarios.o" -o "$out/el2-test.elf"
+"$cc" "${link[@]}" "${objs[@]}" "$out/obj/main.o" "${fdt[@]}" -o "$out/el2-demo.elf"
+"$cc" "${link[@]}" "${objs[@]}" "$out/obj/scenarios.o" "${fdt[@]}" -o "$out/el2-test.elf"
 echo "built $out/el2-demo.elf $out/el2-test.elf"

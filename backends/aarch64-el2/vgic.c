@@ -434,9 +434,9 @@ static void hv_el2_gicd(struct hv_el2_vm *v, uint64_t off, bool w, uint32_t widt
 	if (width != 4)
 		goto out; /* everything else is a 32-bit register: RAZ/WI */
 	n = (uint32_t)(off & 0x7f) / 4 * 32; /* first INTID of a bitmap register */
-	if (n >= HV_EL2_NIRQ)
+	if (off >= GICD_IGROUPR && off < GICD_IPRIORITYR && n >= HV_EL2_NIRQ)
 		goto out;
-	switch (off & ~0x7full) {
+	switch (off >= GICD_IGROUPR && off < GICD_IPRIORITYR ? off & ~0x7full : ~0ull) {
 	case GICD_IGROUPR:
 		val = n >= 32 ? 0xffffffffu : 0;
 		goto out;

@@ -11,7 +11,14 @@
 #define FW_UART_BASE 0x09000000ull
 #define FW_GICD_BASE 0x08000000ull
 #define FW_GICR_BASE 0x080a0000ull
-#define FW_RAM_END 0x60000000ull /* -m 512 */
+/*
+ * QEMU -m 1024: RAM up to 0x80000000. The heap ends at 0x70000000: above it, blobs QEMU's
+ * generic loader may put there for the tests (a Linux Image at 0x70000000, an initrd at
+ * 0x78000000).
+ */
+#define FW_RAM_END 0x70000000ull
+#define FW_BLOB_KERNEL 0x70000000ull
+#define FW_BLOB_INITRD 0x78000000ull
 
 /* board.c */
 void fw_putc(char c);

@@ -29,6 +29,12 @@ static const hv_chardev_ops_t fw_vm_console_ops = {
 hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, size_t size,
 			 uint32_t vcpus, const uint32_t *cores)
 {
+	return fw_vm_create_ram(g, name, image, size, vcpus, cores, FW_GUEST_RAM_SIZE);
+}
+
+hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *image, size_t size,
+			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size)
+{
 	hv_vm_config_t cfg = HV_VM_CONFIG_INIT;
 	hv_region_config_t ram = HV_REGION_CONFIG_INIT;
 	hv_pl011_config_t uart = HV_PL011_CONFIG_INIT;
@@ -51,9 +57,9 @@ hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, s
 	ram.type = HV_REGION_RAM;
 	ram.name = "ram";
 	ram.gpa = FW_GUEST_RAM;
-	ram.size = FW_GUEST_RAM_SIZE;
+	ram.size = ram_size;
 	st = hv_vm_map_region(g->vm, &ram, NULL);
-	if (st == HV_OK)
+	if (st == HV_OK && image != NULL)
 		st = hv_vm_write(g->vm, FW_GUEST_RAM, image, size);
 	uart.name = "uart";
 	uart.base = 0x09000000;
@@ -65,7 +71,7 @@ hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, s
 	for (i = 0; i < vcpus && st == HV_OK; i++) {
 		g->cores[i] = cores[i];
 		st = hv_vcpu_create(g->vm, i, &vcpu);
-		if (st == HV_OK && i == 0)
+		if (st == HV_OK && i == 0 && image != NULL)
 			st = hv_vcpu_set_reg(vcpu, HV_REG_PC, FW_GUEST_RAM);
 	}
 	if (st != HV_OK) {

@@ -24,7 +24,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 # shellcheck disable=SC2086
 nice timeout --foreground -k 5 "${HVLIB_EL2_TIMEOUT:-60}" qemu-system-aarch64 \
-	-M virt,virtualization=on,gic-version=3 -cpu max -smp 4 -m 512 -nographic \
+	-M virt,virtualization=on,gic-version=3 -cpu max -smp 4 -m 1024 -nographic \
 	-semihosting-config enable=on,target=native -kernel "$fw" -append "$scenario" \
 	${HVLIB_EL2_QEMU_ARGS:-} </dev/null >"$log" 2>&1
 rc=$?

@@ -7,6 +7,8 @@
  */
 #include "vms.h"
 
+unsigned long strtoul(const char *s, char **end, int base);
+
 #define HV__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 FW_GUEST(mmio);
@@ -157,6 +159,50 @@ static void fw_hostile(void)
 	hv_vm_destroy(good.vm);
 }
 
+#ifdef FW_HAVE_FDT
+#include "linux.h"
+
+/*
+ * Debian's arm64 kernel with a busybox initramfs, both put in RAM by QEMU's generic loader
+ * (tests/el2/linux.sh): two vCPUs on cores 1 and 2, 256 MiB, the PL011 as console. Init
+ * prints its marker and powers off.
+ */
+static void fw_linux(const char *cmd)
+{
+	static const uint32_t cores[] = { 1, 2 };
+	struct fw_vm g;
+	struct fw_vm *all[] = { &g };
+	struct fw_linux l = { 0 };
+	hv_stop_info_t info;
+	const char *p = cmd;
+	hv_status_t st;
+
+	while (*p && !(p[0] == 'r' && p[1] == 'd' && p[2] == '='))
+		p++;
+	l.image = (const void *)(uintptr_t)FW_BLOB_KERNEL;
+	l.image_size = FW_BLOB_INITRD - FW_BLOB_KERNEL;
+	l.initrd = (const void *)(uintptr_t)FW_BLOB_INITRD;
+	l.initrd_size = *p ? strtoul(p + 3, NULL, 16) : 0;
+	l.ram_gpa = FW_GUEST_RAM;
+	l.ram_size = 256ull << 20;
+	l.initrd_gpa = FW_GUEST_RAM + (128ull << 20);
+	l.cmdline = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
+	st = fw_vm_create_ram(&g, "linux", NULL, 0, 2, cores, l.ram_size);
+	if (st == HV_OK)
+		st = fw_linux_load(&g, &l);
+	fw_printf("fw: linux loaded: %s (initrd %u bytes)\n", hv_status_str(st),
+		  (unsigned)l.initrd_size);
+	CHECK(st == HV_OK);
+	if (st != HV_OK)
+		return;
+	CHECK(fw_vm_start(&g) == HV_OK);
+	fw_vm_wait_all(all, 1);
+	fw_vm_report(&g);
+	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	hv_vm_destroy(g.vm);
+}
+#endif
+
 void fw_main(void)
 {
 	char cmd[128];
@@ -180,6 +226,10 @@ void fw_main(void)
 		fw_wild();
 	else if (fw_streq(scenario, "hostile"))
 		fw_hostile();
+#ifdef FW_HAVE_FDT
+	else if (fw_streq(scenario, "linux"))
+		fw_linux(cmd);
+#endif
 	else if (fw_streq(scenario, "bench"))
 		fw_single("bench", FW_GUEST_IMAGE(bench), 1);
 	else {
