@@ -11,6 +11,7 @@ packages=(
 	doxygen
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-system-arm
 	clang llvm libclang-rt-dev valgrind python3 acpica-tools
+	cpio libfdt-dev:arm64
 )
 
 missing=()
@@ -39,8 +40,16 @@ export DEBIAN_FRONTEND=noninteractive
 apt_get=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 
+# The EL2 firmware links libfdt for arm64 (a foreign architecture): lists for it are needed.
+arm64_added=0
+if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' &&
+	! dpkg --print-foreign-architectures | grep -qx arm64; then
+	"${sudo[@]}" dpkg --add-architecture arm64
+	arm64_added=1
+fi
+
 # Refresh the package lists only when they are missing or the install cannot find a package.
-if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+if [ $arm64_added -eq 1 ] || ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
 	"${apt_get[@]}" update
 fi
 if ! "${apt_get[@]}" install --no-install-recommends "${missing[@]}"; then
