@@ -2,18 +2,24 @@
 # SPDX-License-Identifier: MIT
 #
 # Boot Debian's arm64 kernel with a busybox initramfs as a guest of the EL2 test firmware
-# (scenario "linux": 2 vCPUs, 256 MiB, PL011 console, a device tree made with libfdt). Init
-# prints a marker with the number of CPUs online and powers off (PSCI SYSTEM_OFF).
+# (scenario "linux": 256 MiB, PL011 console, a device tree made with libfdt). Init prints a
+# marker with the number of CPUs online and powers off (PSCI SYSTEM_OFF).
+#   boot   (default) 2 vCPUs; the marker must say CPUs 0-1 are online.
+#   bench  the figure of issue 5: instructions from power-on to init's marker, under QEMU
+#          -icount shift=0,sleep=off, for the same kernel, initramfs and command line on the
+#          bare board (QEMU's virt at EL1, its own device tree) and as a 1-vCPU hvlib guest;
+#          the marker program (tests/el2/marker.S) prints the virtual counter.
 #
 # Guest material comes from Debian's packages, fetched once into a cache outside the tree
 # (${HVLIB_CACHE:-$HOME/.cache/hvlib}/el2): linux-image-<version>-arm64 and busybox-static,
 # both :arm64 (dpkg --add-architecture arm64 and apt-get update must have been done).
 #
-# Usage: tests/el2/linux.sh BUILD/el2
+# Usage: tests/el2/linux.sh BUILD/el2 [boot|bench]
 # Exit: 0 pass, 1 fail, 77 skip (no firmware with libfdt, no QEMU, no arm64 packages).
 set -uo pipefail
 
-dir="${1:?usage: $0 EL2_BUILD_DIR}"
+dir="${1:?usage: $0 EL2_BUILD_DIR [boot|bench]}"
+mode="${2:-boot}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cache="${HVLIB_CACHE:-$HOME/.cache/hvlib}/el2"
 fw="$dir/el2-test.elf"
@@ -53,8 +59,11 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev"
 cp "$cache/x/bin/busybox" "$work/root/bin/busybox"
 ln -s busybox "$work/root/bin/sh"
+${CROSS_COMPILE:-aarch64-linux-gnu-}gcc -nostdlib -static -no-pie -Wl,--build-id=none \
+	"$root/tests/el2/marker.S" -o "$work/root/bin/marker" || exit 1
 cat >"$work/root/init" <<'INIT'
 #!/bin/sh
+/bin/marker
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
 echo "HVLIB-INIT-OK cpus online: $(/bin/busybox cat /sys/devices/system/cpu/online)"
@@ -64,6 +73,35 @@ chmod +x "$work/root/init"
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -9) >"$work/initrd.gz"
 size="$(stat -c %s "$work/initrd.gz")"
 
-HVLIB_EL2_TIMEOUT="${HVLIB_EL2_TIMEOUT:-240}" HVLIB_EL2_QEMU_ARGS="-device loader,file=$kernel,addr=0x70000000,force-raw=on -device loader,file=$work/initrd.gz,addr=0x78000000,force-raw=on" \
-	bash "$root/tests/el2/run.sh" "$fw" "rd=$(printf '%x' "$size") linux" \
-	"HVLIB-INIT-OK cpus online: 0-1" "vm linux stopped: guest shutdown"
+loaders="-device loader,file=$kernel,addr=0x70000000,force-raw=on -device loader,file=$work/initrd.gz,addr=0x78000000,force-raw=on"
+if [ "$mode" = boot ]; then
+	HVLIB_EL2_TIMEOUT="${HVLIB_EL2_TIMEOUT:-240}" HVLIB_EL2_QEMU_ARGS="$loaders" \
+		bash "$root/tests/el2/run.sh" "$fw" "rd=$(printf '%x' "$size") linux" \
+		"HVLIB-MARKER cntvct" "HVLIB-INIT-OK cpus online: 0-1" \
+		"vm linux stopped: guest shutdown"
+	exit $?
+fi
+
+# bench: the same boot on the bare board, then under hvlib with one vCPU.
+icount=(-icount shift=0,sleep=off)
+nice timeout -k 5 600 qemu-system-aarch64 -M virt,gic-version=3 -cpu max -smp 1 -m 1024 \
+	-nographic "${icount[@]}" -kernel "$kernel" -initrd "$work/initrd.gz" \
+	-append "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1" -no-reboot \
+	</dev/null >"$work/bare.log" 2>&1
+grep -a "HVLIB-MARKER" "$work/bare.log" || { cat "$work/bare.log"; echo "FAIL: bare boot"; exit 1; }
+HVLIB_EL2_TIMEOUT=600 HVLIB_EL2_QEMU_ARGS="$loaders ${icount[*]}" \
+	bash "$root/tests/el2/run.sh" "$fw" "cpus=1 rd=$(printf '%x' "$size") linux" \
+	"HVLIB-MARKER cntvct" >"$work/hvlib.log" 2>&1
+rc=$?
+grep -a "HVLIB-MARKER" "$work/hvlib.log" || true
+[ $rc -eq 0 ] || { cat "$work/hvlib.log"; exit $rc; }
+python3 - "$work/bare.log" "$work/hvlib.log" <<'PY'
+import re, sys
+def marker(path):
+    m = re.search(r"HVLIB-MARKER cntvct 0x([0-9a-f]+) cntfrq 0x([0-9a-f]+)", open(path, errors="replace").read())
+    cnt, freq = int(m.group(1), 16), int(m.group(2), 16)
+    return cnt * 1e9 / freq
+bare, hv = marker(sys.argv[1]), marker(sys.argv[2])
+print(f"figure: Debian arm64 Linux to init's marker, 1 vCPU: bare board {bare / 1e6:.1f} M instructions, "
+      f"under hvlib {hv / 1e6:.1f} M, ratio {hv / bare:.3f} (goal <= 1.02; Bao 1.043)")
+PY

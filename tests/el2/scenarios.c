@@ -164,8 +164,8 @@ static void fw_hostile(void)
 
 /*
  * Debian's arm64 kernel with a busybox initramfs, both put in RAM by QEMU's generic loader
- * (tests/el2/linux.sh): two vCPUs on cores 1 and 2, 256 MiB, the PL011 as console. Init
- * prints its marker and powers off.
+ * (tests/el2/linux.sh): two vCPUs on cores 1 and 2 (or one, with "cpus=1"), 256 MiB, the
+ * PL011 as console. Init prints its marker and powers off.
  */
 static void fw_linux(const char *cmd)
 {
@@ -174,11 +174,16 @@ static void fw_linux(const char *cmd)
 	struct fw_vm *all[] = { &g };
 	struct fw_linux l = { 0 };
 	hv_stop_info_t info;
-	const char *p = cmd;
+	const char *p = cmd, *q = cmd;
+	uint32_t vcpus = 2;
 	hv_status_t st;
 
 	while (*p && !(p[0] == 'r' && p[1] == 'd' && p[2] == '='))
 		p++;
+	while (*q && !(q[0] == 'c' && q[1] == 'p' && q[2] == 'u' && q[3] == 's' && q[4] == '='))
+		q++;
+	if (*q && q[5] >= '1' && q[5] <= '2')
+		vcpus = (uint32_t)(q[5] - '0');
 	l.image = (const void *)(uintptr_t)FW_BLOB_KERNEL;
 	l.image_size = FW_BLOB_INITRD - FW_BLOB_KERNEL;
 	l.initrd = (const void *)(uintptr_t)FW_BLOB_INITRD;
@@ -187,7 +192,7 @@ static void fw_linux(const char *cmd)
 	l.ram_size = 256ull << 20;
 	l.initrd_gpa = FW_GUEST_RAM + (128ull << 20);
 	l.cmdline = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
-	st = fw_vm_create_ram(&g, "linux", NULL, 0, 2, cores, l.ram_size);
+	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size);
 	if (st == HV_OK)
 		st = fw_linux_load(&g, &l);
 	fw_printf("fw: linux loaded: %s (initrd %u bytes)\n", hv_status_str(st),
