@@ -53,7 +53,7 @@ if(HVLIB_BUILD_TESTS)
 		"wild: undefined instruction delivered to the guest"
 		"wild: id registers hide SVE and the PMU"
 		"vm wild stopped: fault \\(access to unmapped address at 0x200000000"
-		"good: tick 0xc" "vm good stopped: guest shutdown")
+		"good: told to stop" "vm good stopped: guest shutdown")
 	add_test(NAME el2_hostile_guests COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" hostile
 		"hostile: absorbed" "vm hostile stopped: guest reset"
 		"vm hostile stopped: fault \\(instruction emulation failed at 0x9000000"

@@ -47,8 +47,8 @@ done < <(find "$root/lib" -maxdepth 1 -name '*.c' | sort
 	find "$root/lib/arch" -mindepth 2 -maxdepth 2 -name '*.c' | sort
 	find "$root/lib/devices" "$root/lib/loader" "$root/lib/virtio" "$root/lib/x86" -maxdepth 1 \
 		-name '*.c' 2>/dev/null | sort
-	find "$el2" "$fw" -maxdepth 1 -name '*.[cS]' ! -name main.c ! -name linux.c | sort
-	[ ${#fdt[@]} -eq 0 ] || echo "$fw/linux.c")
+	find "$el2" "$fw" -maxdepth 1 -name '*.[cS]' ! -name main.c ! -name linux.c ! -name guest_fdt.c | sort
+	[ ${#fdt[@]} -eq 0 ] || printf '%s\n' "$fw/linux.c" "$fw/guest_fdt.c")
 
 sed -e 's/@HV_BACKEND_DECLS@/extern const struct hv_backend hv__backend_aarch64_el2;/' \
 	-e 's/@HV_BACKEND_LIST@/\&hv__backend_aarch64_el2,/' \

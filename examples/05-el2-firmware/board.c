@@ -143,23 +143,6 @@ void fw_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
-void fw_snprint_hex(char *buf, size_t size, const char *prefix, uint64_t v);
-void fw_snprint_hex(char *buf, size_t size, const char *prefix, uint64_t v)
-{
-	char digits[17];
-	size_t n = 0, i = 0;
-
-	do {
-		digits[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	while (*prefix && i + 1 < size)
-		buf[i++] = *prefix++;
-	while (n && i + 1 < size)
-		buf[i++] = digits[--n];
-	buf[i] = 0;
-}
-
 /* ---- GICv3 ---------------------------------------------------------------------------- */
 
 #define GICD_CTLR 0x0

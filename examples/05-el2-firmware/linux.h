@@ -21,7 +21,4 @@ struct fw_linux {
  */
 hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l);
 
-/* "prefix" followed by v in hex, NUL-terminated, into buf. */
-void fw_snprint_hex(char *buf, size_t size, const char *prefix, uint64_t v);
-
 #endif

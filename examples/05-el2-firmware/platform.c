@@ -179,15 +179,23 @@ void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
+/* 64 bytes per iteration once both sides are 16-byte aligned: guest images are big. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
 
-	if ((((uintptr_t)d | (uintptr_t)s | n) & 7) == 0) {
-		for (; n; n -= 8, d += 8, s += 8)
+	if ((((uintptr_t)d | (uintptr_t)s) & 15) == 0) {
+		for (; n >= 64; n -= 64, d += 64, s += 64)
+			__asm__ volatile("ldp x2, x3, [%1]\n\tldp x4, x5, [%1, #16]\n\t"
+					 "ldp x6, x7, [%1, #32]\n\tldp x8, x9, [%1, #48]\n\t"
+					 "stp x2, x3, [%0]\n\tstp x4, x5, [%0, #16]\n\t"
+					 "stp x6, x7, [%0, #32]\n\tstp x8, x9, [%0, #48]"
+					 :
+					 : "r"(d), "r"(s)
+					 : "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "memory");
+		for (; n >= 8; n -= 8, d += 8, s += 8)
 			*(uint64_t *)d = *(const uint64_t *)s;
-		return dst;
 	}
 	while (n--)
 		*d++ = *s++;
@@ -206,10 +214,22 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+/* Zeroes whole blocks with DC ZVA (guest RAM is zeroed when it is allocated). */
 void *memset(void *dst, int c, size_t n)
 {
 	uint8_t *d = dst;
+	uint64_t dczid, block;
 
+	__asm__ volatile("mrs %0, dczid_el0" : "=r"(dczid));
+	block = 4ull << (dczid & 0xf);
+	if ((uint8_t)c == 0 && !(dczid & 0x10) && n >= 2 * block) {
+		while ((uintptr_t)d & (block - 1)) {
+			*d++ = 0;
+			n--;
+		}
+		for (; n >= block; n -= block, d += block)
+			__asm__ volatile("dc zva, %0" ::"r"(d) : "memory");
+	}
 	if ((((uintptr_t)d | n) & 7) == 0) {
 		uint64_t v = (uint8_t)c * 0x0101010101010101ull;
 
