@@ -30,14 +30,24 @@ cflags=(-std=c11 -ffreestanding -nostdlib -fno-stack-protector -fno-pie -O2 -g
 	-fno-tree-loop-distribute-patterns -fno-strict-aliasing -ffunction-sections -fdata-sections
 	-I"$root/include" -I"$root/lib" -I"$el2" -I"$fw")
 
-# libfdt for guest device trees: Debian's libfdt-dev:arm64 (needs dpkg --add-architecture arm64).
-fdt_lib="${HVLIB_EL2_LIBFDT:-/usr/lib/aarch64-linux-gnu/libfdt.a}"
+# libfdt for guest device trees: Debian's arm64 libfdt.a. libfdt-dev is not co-installable
+# across architectures (installing :arm64 removes the host's), so the package is fetched with
+# `apt-get download` and unpacked into a cache outside the tree; the headers are the host's
+# (libfdt-dev, architecture-independent). dpkg needs the arm64 architecture for the download.
+cache="${HVLIB_CACHE:-$HOME/.cache/hvlib}/el2/libfdt"
+fdt_lib="${HVLIB_EL2_LIBFDT:-$cache/x/usr/lib/aarch64-linux-gnu/libfdt.a}"
+if [ ! -f "$fdt_lib" ] && [ -z "${HVLIB_EL2_LIBFDT:-}" ] &&
+	dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64; then
+	mkdir -p "$cache"
+	(cd "$cache" && apt-get download libfdt-dev:arm64 >/dev/null 2>&1 &&
+		dpkg-deb -x libfdt-dev_*_arm64.deb x) || true
+fi
 fdt=()
 if [ -f "$fdt_lib" ] && [ -f /usr/include/libfdt.h ]; then
 	cflags+=(-DFW_HAVE_FDT=1)
 	fdt=("$fdt_lib")
 else
-	echo "note: $fdt_lib not found: firmware without Linux guests (install libfdt-dev:arm64)"
+	echo "note: no arm64 libfdt.a ($fdt_lib): firmware without Linux guests"
 fi
 
 sources=()
