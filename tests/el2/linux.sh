@@ -100,7 +100,7 @@ HVLIB_EL2_TIMEOUT=600 HVLIB_EL2_QEMU_ARGS="$loaders ${icount[*]}" \
 	bash "$root/tests/el2/run.sh" "$fw" "cpus=1 rd=$(printf '%x' "$size") linux" \
 	"HVLIB-MARKER cntvct" >"$work/hvlib.log" 2>&1
 rc=$?
-grep -a "HVLIB-MARKER" "$work/hvlib.log" || true
+grep -a "HVLIB-MARKER\|fw: linux starts" "$work/hvlib.log" || true
 [ $rc -eq 0 ] || { cat "$work/hvlib.log"; exit $rc; }
 python3 - "$work/bare.log" "$work/hvlib.log" <<'PY'
 import re, sys
@@ -111,4 +111,10 @@ def marker(path):
 bare, hv = marker(sys.argv[1]), marker(sys.argv[2])
 print(f"figure: Debian arm64 Linux to init's marker, 1 vCPU: bare board {bare / 1e6:.1f} M instructions, "
       f"under hvlib {hv / 1e6:.1f} M, ratio {hv / bare:.3f} (goal <= 1.02; Bao 1.043)")
+text = open(sys.argv[2], errors="replace").read()
+m = re.search(r"fw: linux starts at counter 0x([0-9a-f]+)", text)
+f = re.search(r"cntfrq 0x([0-9a-f]+)", text)
+if m and f:
+    fw = int(m.group(1), 16) * 1e9 / int(f.group(1), 16)
+    print(f"figure: of which firmware boot and guest set-up (RAM, kernel copy, device tree): {fw / 1e6:.1f} M")
 PY

@@ -218,6 +218,8 @@ static void fw_linux(const char *cmd)
 	CHECK(st == HV_OK);
 	if (st != HV_OK)
 		return;
+	/* Under -icount, the counter says how much of the boot is the firmware's. */
+	fw_printf("fw: linux starts at counter 0x%llx\n", (unsigned long long)fw_ticks());
 	CHECK(fw_vm_start(&g) == HV_OK);
 	fw_vm_wait_all(all, 1);
 	fw_vm_report(&g);
