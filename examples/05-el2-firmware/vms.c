@@ -29,11 +29,12 @@ static const hv_chardev_ops_t fw_vm_console_ops = {
 hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, size_t size,
 			 uint32_t vcpus, const uint32_t *cores)
 {
-	return fw_vm_create_ram(g, name, image, size, vcpus, cores, FW_GUEST_RAM_SIZE);
+	return fw_vm_create_ram(g, name, image, size, vcpus, cores, FW_GUEST_RAM_SIZE, false);
 }
 
 hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *image, size_t size,
-			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size)
+			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size,
+			     bool uart_passthrough)
 {
 	hv_vm_config_t cfg = HV_VM_CONFIG_INIT;
 	hv_region_config_t ram = HV_REGION_CONFIG_INIT;
@@ -66,8 +67,18 @@ hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *imag
 	uart.irq = 33;
 	uart.out.ops = &fw_vm_console_ops;
 	uart.out.ctx = g;
-	if (st == HV_OK)
+	if (st == HV_OK && uart_passthrough) {
+		hv_region_config_t pt = HV_REGION_CONFIG_INIT;
+
+		pt.type = HV_REGION_PASSTHROUGH;
+		pt.name = "uart";
+		pt.gpa = FW_UART_BASE;
+		pt.size = 0x1000;
+		pt.hva = (void *)(uintptr_t)FW_UART_BASE; /* identity-mapped device memory */
+		st = hv_vm_map_region(g->vm, &pt, NULL);
+	} else if (st == HV_OK) {
 		st = hv_pl011_add(g->vm, &uart, NULL);
+	}
 	for (i = 0; i < vcpus && st == HV_OK; i++) {
 		g->cores[i] = cores[i];
 		st = hv_vcpu_create(g->vm, i, &vcpu);

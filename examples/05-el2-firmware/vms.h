@@ -27,9 +27,14 @@ struct fw_vm {
 /* Create the VM with its RAM, image, console and vCPUs (vCPU 0 starts at the image). */
 hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, size_t size,
 			 uint32_t vcpus, const uint32_t *cores);
-/* Likewise with ram_size bytes of RAM; no image when image is NULL. */
+/*
+ * Likewise with ram_size bytes of RAM; no image when image is NULL. With uart_passthrough, the
+ * board's own PL011 page is mapped into the guest instead of an emulated one (static
+ * partitioning as Bao does it: no exits for console output, no interrupt either).
+ */
 hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *image, size_t size,
-			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size);
+			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size,
+			     bool uart_passthrough);
 /* Start it: each vCPU runs on its core with hv_vcpu_run() until the VM stops. */
 hv_status_t fw_vm_start(struct fw_vm *g);
 /* Wait until every VM given has stopped and its cores are idle again. */

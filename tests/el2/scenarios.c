@@ -40,6 +40,20 @@ static bool fw_streq(const char *a, const char *b)
 
 static hv_event_type_t fw_cause(struct fw_vm *g, hv_stop_info_t *info);
 
+/* Does the command line hold this word? */
+static bool fw_has(const char *cmd, const char *word)
+{
+	size_t i;
+
+	for (; *cmd; cmd++) {
+		for (i = 0; word[i] && cmd[i] == word[i]; i++)
+			;
+		if (word[i] == 0)
+			return true;
+	}
+	return false;
+}
+
 static uint64_t fw_good_count(struct fw_vm *good)
 {
 	uint64_t n = 0;
@@ -183,7 +197,8 @@ static void fw_hostile(void)
 /*
  * Debian's arm64 kernel with a busybox initramfs, both put in RAM by QEMU's generic loader
  * (tests/el2/linux.sh): two vCPUs on cores 1 and 2 (or one, with "cpus=1"), 256 MiB, the
- * PL011 as console. Init prints its marker and powers off.
+ * emulated PL011 as console (or the board's, passed through, with "uart=pt"). Init prints its
+ * marker and powers off.
  */
 static void fw_linux(const char *cmd)
 {
@@ -210,7 +225,7 @@ static void fw_linux(const char *cmd)
 	l.ram_size = 256ull << 20;
 	l.initrd_gpa = FW_GUEST_RAM + (128ull << 20);
 	l.cmdline = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
-	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size);
+	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size, fw_has(cmd, "uart=pt"));
 	if (st == HV_OK)
 		st = fw_linux_load(&g, &l);
 	fw_printf("fw: linux loaded: %s (initrd %u bytes)\n", hv_status_str(st),
