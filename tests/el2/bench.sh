@@ -8,9 +8,11 @@
 #     (peers: bare EL2 stub 5.0, Bao 193.6; goal <= 100), and of the same loop without the call;
 #   - interrupt injection: instructions from the guest's store that raises the PL011's line
 #     (a device MMIO exit) to the first instruction of its interrupt handler;
-#   - text size of the EL2 image without guests (peers: Bao 81,710 bytes; goal <= 64 KiB).
+#   - text size of the EL2 image without guests (peers: Bao 81,710 bytes; goal <= 64 KiB);
+#   - with "linux": Debian's arm64 kernel to init's marker, bare board against hvlib
+#     (tests/el2/linux.sh bench; about a minute, Debian packages fetched once).
 #
-# Usage: tests/el2/bench.sh BUILD/el2       (the directory scripts/build-el2-firmware.sh filled)
+# Usage: tests/el2/bench.sh BUILD/el2 [linux]  (the directory scripts/build-el2-firmware.sh filled)
 # Exit: 0 printed, 1 failed, 77 skip.
 set -uo pipefail
 
@@ -45,4 +47,7 @@ if command -v "$size" >/dev/null 2>&1; then
 		$1 == ".text" { text = $2 } $1 == ".rodata" { ro = $2 } $1 == ".guests" { g = $2 }
 		END { printf "figure: EL2 image without guests: .text %d bytes, .text+.rodata %d bytes " \
 			"(goal <= 65536; Bao 81,710), guest images %d bytes\n", text, text + ro, g }'
+fi
+if [ "${2:-}" = linux ]; then
+	bash "$root/tests/el2/linux.sh" "$dir" bench | grep -a "^figure:"
 fi
