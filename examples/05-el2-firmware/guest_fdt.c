@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The device tree of a Linux guest, made with libfdt: memory, CPUs with PSCI over HVC, the
- * GICv3 and the timer the aarch64-el2 backend emulates, the PL011, the initrd and the command
- * line. Plain C over libfdt, no hvlib: tests/el2/mkdtb.c builds the same tree on the host to
+ * GICv3 and the timer the aarch64-el2 backend emulates, the PL011, virtio-mmio devices, the
+ * initrd and the command line. Plain C over libfdt, no hvlib: tests/el2/mkdtb.c builds the same tree on the host to
  * boot the bare board with it for the figures.
  */
 #include <libfdt.h>
@@ -137,6 +137,18 @@ int fw_linux_fdt(void *fdt, size_t size, const struct fw_linux_dt *l)
 	FDT_TRY(fw_fdt_cells(fdt, "clocks", uart_clocks, 2));
 	FDT_TRY(fdt_property(fdt, "clock-names", "uartclk\0apb_pclk", 17));
 	FDT_TRY(fdt_end_node(fdt));
+
+	for (i = 0; i < l->virtio_count; i++) {
+		uint32_t irq[3] = { 0, l->virtio_spi + i, 4 };
+
+		fw_fdt_name(name, sizeof(name), "virtio_mmio@", l->virtio_base + 0x200ull * i);
+		FDT_TRY(fdt_begin_node(fdt, name));
+		FDT_TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
+		FDT_TRY(fw_fdt_reg(fdt, l->virtio_base + 0x200ull * i, 0x200));
+		FDT_TRY(fw_fdt_cells(fdt, "interrupts", irq, 3));
+		FDT_TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
+		FDT_TRY(fdt_end_node(fdt));
+	}
 
 	FDT_TRY(fdt_end_node(fdt));
 	return fdt_finish(fdt);

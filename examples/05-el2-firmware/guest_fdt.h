@@ -11,6 +11,11 @@ struct fw_linux_dt {
 	uint64_t initrd_gpa, initrd_size; /* no initrd properties when initrd_size is 0 */
 	const char *cmdline;
 	uint32_t vcpus;
+	/* virtio-mmio windows: virtio_count of them, 0x200 bytes apart from virtio_base, with
+	 * SPIs (INTID - 32) from virtio_spi. */
+	uint32_t virtio_count;
+	uint64_t virtio_base;
+	uint32_t virtio_spi;
 };
 
 /* Write the tree into fdt (size bytes): 0, or a negative libfdt error. */

@@ -27,7 +27,7 @@ hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 	uint64_t text_offset, image_size, kernel_gpa, dtb_gpa;
 	static uint8_t fdt[8192] __attribute__((aligned(8)));
 	hv_vcpu_t *boot = hv_vcpu_get(g->vm, 0);
-	struct fw_linux_dt dt;
+	struct fw_linux_dt dt = { 0 };
 	hv_status_t st;
 
 	if (l->image_size < 64 || (uint32_t)fw_le64(img + 0x38) != IMAGE_MAGIC)
@@ -47,6 +47,9 @@ hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 	dt.initrd_size = l->initrd_size;
 	dt.cmdline = l->cmdline;
 	dt.vcpus = g->vcpu_count;
+	dt.virtio_count = l->virtio_count;
+	dt.virtio_base = l->virtio_base;
+	dt.virtio_spi = l->virtio_spi;
 	if (fw_linux_fdt(fdt, sizeof(fdt), &dt) != 0)
 		return HV_ERR_NO_MEMORY;
 	st = hv_vm_write(g->vm, kernel_gpa, img, l->image_size < image_size ? l->image_size : image_size);

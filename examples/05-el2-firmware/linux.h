@@ -13,6 +13,9 @@ struct fw_linux {
 	uint64_t initrd_gpa;
 	uint64_t ram_gpa, ram_size;
 	const char *cmdline;
+	uint32_t virtio_count;  /* virtio-mmio devices the VM has, in the device tree */
+	uint64_t virtio_base;   /* 0x200 bytes apart from here */
+	uint32_t virtio_spi;    /* their interrupts: SPIs from this one (INTID - 32) */
 };
 
 /*

@@ -26,6 +26,14 @@ static const hv_chardev_ops_t fw_vm_console_ops = {
 	.write = fw_vm_console,
 };
 
+hv_chardev_t fw_vm_console_stream(struct fw_vm *g)
+{
+	hv_chardev_t c = { &fw_vm_console_ops, g };
+
+	g->line_len = 0;
+	return c;
+}
+
 hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, size_t size,
 			 uint32_t vcpus, const uint32_t *cores)
 {

@@ -35,6 +35,8 @@ hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, s
 hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *image, size_t size,
 			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size,
 			     bool uart_passthrough);
+/* A byte stream printing whole lines to the console, prefixed with g->name (g's line buffer). */
+hv_chardev_t fw_vm_console_stream(struct fw_vm *g);
 /* Start it: each vCPU runs on its core with hv_vcpu_run() until the VM stops. */
 hv_status_t fw_vm_start(struct fw_vm *g);
 /* Wait until every VM given has stopped and its cores are idle again. */

@@ -4,7 +4,9 @@
 # Boot Debian's arm64 kernel with a busybox initramfs as a guest of the EL2 test firmware
 # (scenario "linux": 256 MiB, PL011 console, a device tree made with libfdt). Init prints a
 # marker with the number of CPUs online and powers off (PSCI SYSTEM_OFF).
-#   boot   (default) 2 vCPUs; the marker must say CPUs 0-1 are online.
+#   boot   (default) 2 vCPUs; the marker must say CPUs 0-1 are online; with a virtio-blk disk
+#          (in the firmware's memory: init reads its first sector and writes the second, which
+#          the firmware checks) and a virtio-console (init writes to /dev/hvc0).
 #   bench  the figure of issue 5: instructions from power-on to init's marker, under QEMU
 #          -icount shift=0,sleep=off, for the same kernel, initramfs, command line and device
 #          tree (tests/el2/mkdtb.c) on the bare board (QEMU's virt at EL1, 256 MiB) and as a
@@ -62,13 +64,26 @@ cp "$cache/x/bin/busybox" "$work/root/bin/busybox"
 ln -s busybox "$work/root/bin/sh"
 ${CROSS_COMPILE:-aarch64-linux-gnu-}gcc -nostdlib -static -no-pie -Wl,--build-id=none \
 	"$root/tests/el2/marker.S" -o "$work/root/bin/marker" || exit 1
+mods="$(ls -d "$cache"/x/lib/modules/*/kernel | head -1)"
+for m in drivers/virtio/virtio_mmio.ko drivers/block/virtio_blk.ko drivers/char/virtio_console.ko; do
+	cp "$mods/$m" "$work/root/" || exit 1
+done
 cat >"$work/root/init" <<'INIT'
 #!/bin/sh
 /bin/marker
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sys /sys
-echo "HVLIB-INIT-OK cpus online: $(/bin/busybox cat /sys/devices/system/cpu/online)"
-/bin/busybox poweroff -f
+b=/bin/busybox
+$b mount -t proc proc /proc
+$b mount -t sysfs sys /sys
+$b mount -t devtmpfs dev /dev
+echo "HVLIB-INIT-OK cpus online: $($b cat /sys/devices/system/cpu/online)"
+if [ -n "$($b grep -o virtio /proc/cmdline)" ]; then
+	$b insmod /virtio_mmio.ko && $b insmod /virtio_blk.ko && $b insmod /virtio_console.ko
+	echo "disk: $($b head -c 18 /dev/vda)"
+	echo HVLIB-WRITTEN | $b dd of=/dev/vda bs=512 seek=1 conv=sync 2>/dev/null
+	$b sync
+	echo "HVLIB-HVC-OK" >/dev/hvc0
+fi
+$b poweroff -f
 INIT
 chmod +x "$work/root/init"
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -9) >"$work/initrd.gz"
@@ -77,9 +92,10 @@ size="$(stat -c %s "$work/initrd.gz")"
 loaders="-device loader,file=$kernel,addr=0x70000000,force-raw=on -device loader,file=$work/initrd.gz,addr=0x78000000,force-raw=on"
 if [ "$mode" = boot ]; then
 	HVLIB_EL2_TIMEOUT="${HVLIB_EL2_TIMEOUT:-240}" HVLIB_EL2_QEMU_ARGS="$loaders" \
-		bash "$root/tests/el2/run.sh" "$fw" "rd=$(printf '%x' "$size") linux" \
+		bash "$root/tests/el2/run.sh" "$fw" "virtio rd=$(printf '%x' "$size") linux" \
 		"HVLIB-MARKER cntvct" "HVLIB-INIT-OK cpus online: 0-1" \
-		"vm linux stopped: guest shutdown"
+		"disk: HVLIB-DISK-SECTOR0" "\[linux-hvc\] HVLIB-HVC-OK" \
+		"vm linux stopped: guest shutdown" "fw: disk sector 1 holds what the guest wrote"
 	exit $?
 fi
 

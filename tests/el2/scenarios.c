@@ -10,6 +10,7 @@
 unsigned long strtoul(const char *s, char **end, int base);
 
 #define HV__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define hv__memset __builtin_memset
 
 FW_GUEST(mmio);
 FW_GUEST(timer);
@@ -197,17 +198,26 @@ static void fw_hostile(void)
 /*
  * Debian's arm64 kernel with a busybox initramfs, both put in RAM by QEMU's generic loader
  * (tests/el2/linux.sh): two vCPUs on cores 1 and 2 (or one, with "cpus=1"), 256 MiB, the
- * emulated PL011 as console (or the board's, passed through, with "uart=pt"). Init prints its
- * marker and powers off.
+ * emulated PL011 as console (or the board's, passed through, with "uart=pt"); with "virtio",
+ * a virtio-blk disk in memory and a virtio-console too. Init prints its marker, uses the
+ * virtio devices if there are any, and powers off.
  */
 static void fw_linux(const char *cmd)
 {
 	static const uint32_t cores[] = { 1, 2 };
+	static uint8_t disk[1 << 20] __attribute__((aligned(4096)));
+	static struct fw_vm hvc = { .name = "linux-hvc" };
+	static const char sector0[] = "HVLIB-DISK-SECTOR0";
+	static const char written[] = "HVLIB-WRITTEN";
+	hv_virtio_blk_config_t blk = HV_VIRTIO_BLK_CONFIG_INIT;
+	hv_virtio_console_config_t con = HV_VIRTIO_CONSOLE_CONFIG_INIT;
 	struct fw_vm g;
 	struct fw_vm *all[] = { &g };
 	struct fw_linux l = { 0 };
+	size_t i;
 	hv_stop_info_t info;
 	const char *p = cmd, *q = cmd;
+	bool virtio = fw_has(cmd, "virtio");
 	uint32_t vcpus = 2;
 	hv_status_t st;
 
@@ -224,8 +234,29 @@ static void fw_linux(const char *cmd)
 	l.ram_gpa = FW_GUEST_RAM;
 	l.ram_size = 256ull << 20;
 	l.initrd_gpa = FW_GUEST_RAM + (128ull << 20);
-	l.cmdline = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
+	l.cmdline = virtio ? "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 virtio"
+			   : "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
 	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size, fw_has(cmd, "uart=pt"));
+	/* A virtio-blk disk in memory, its first sector marked, and a virtio-console. */
+	hv__memset(disk, 0, sizeof(disk));
+	for (i = 0; i < sizeof(sector0); i++)
+		disk[i] = (uint8_t)sector0[i];
+	blk.name = "vda";
+	blk.mmio.base = 0x0a000000;
+	blk.mmio.irq = 48;
+	if (st == HV_OK && virtio)
+		st = hv_blockdev_memory(disk, sizeof(disk), false, &blk.disk);
+	if (st == HV_OK && virtio)
+		st = hv_virtio_blk_add(g.vm, &blk, NULL);
+	con.name = "hvc0";
+	con.mmio.base = 0x0a000200;
+	con.mmio.irq = 49;
+	con.out = fw_vm_console_stream(&hvc);
+	if (st == HV_OK && virtio)
+		st = hv_virtio_console_add(g.vm, &con, NULL);
+	l.virtio_count = virtio ? 2 : 0;
+	l.virtio_base = 0x0a000000;
+	l.virtio_spi = 16;
 	if (st == HV_OK)
 		st = fw_linux_load(&g, &l);
 	fw_printf("fw: linux loaded: %s (initrd %u bytes)\n", hv_status_str(st),
@@ -239,6 +270,11 @@ static void fw_linux(const char *cmd)
 	fw_vm_wait_all(all, 1);
 	fw_vm_report(&g);
 	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	/* What the guest wrote to its disk's second sector reached the memory behind it. */
+	for (i = 0; i + 1 < sizeof(written) && disk[512 + i] == (uint8_t)written[i]; i++)
+		;
+	if (i + 1 == sizeof(written))
+		fw_printf("fw: disk sector 1 holds what the guest wrote\n");
 	hv_vm_destroy(g.vm);
 }
 #endif
