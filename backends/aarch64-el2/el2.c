@@ -24,13 +24,13 @@
 #define HCR_RW (1ull << 31)
 #define HCR_APK (1ull << 40)
 #define HCR_API (1ull << 41)
-#define HV_EL2_HCR                                                                                \
-	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI |        \
+#define HV_EL2_HCR                                                                         \
+	(HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | \
 	 HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_TSW | HCR_RW | HCR_APK | HCR_API)
 
 /* 39-bit IPA (512 GiB), 4 KiB granule, walk from level 1, inner shareable write-back tables. */
-#define HV_EL2_VTCR                                                                               \
-	((64ull - HV_EL2_IPA_BITS) | (1ull << 6) | (1ull << 8) | (1ull << 10) | (3ull << 12) |    \
+#define HV_EL2_VTCR                                                                            \
+	((64ull - HV_EL2_IPA_BITS) | (1ull << 6) | (1ull << 8) | (1ull << 10) | (3ull << 12) | \
 	 (2ull << 16) | (1ull << 31))
 #define HV_EL2_CPTR 0x33ffull /* FP/SIMD for the guest; SVE and SME trapped */
 /* The PMU traps (and is hidden from the ID registers); debug registers belong to the guest. */
@@ -222,32 +222,32 @@ static hv_status_t hv_el2_unmap(void *vs, hv_region_t *r)
 
 /* ---- state switching -------------------------------------------------------------------- */
 
-#define HV_EL2_SYSREGS(X)                                                                         \
-	X(HV_EL2_SCTLR, sctlr_el1)                                                                \
-	X(HV_EL2_TTBR0, ttbr0_el1)                                                                \
-	X(HV_EL2_TTBR1, ttbr1_el1)                                                                \
-	X(HV_EL2_TCR, tcr_el1)                                                                    \
-	X(HV_EL2_MAIR, mair_el1)                                                                  \
-	X(HV_EL2_AMAIR, amair_el1)                                                                \
-	X(HV_EL2_VBAR, vbar_el1)                                                                  \
-	X(HV_EL2_CONTEXTIDR, contextidr_el1)                                                      \
-	X(HV_EL2_TPIDR_EL1, tpidr_el1)                                                            \
-	X(HV_EL2_TPIDR_EL0, tpidr_el0)                                                            \
-	X(HV_EL2_TPIDRRO_EL0, tpidrro_el0)                                                        \
-	X(HV_EL2_SP_EL0, sp_el0)                                                                  \
-	X(HV_EL2_SP_EL1, sp_el1)                                                                  \
-	X(HV_EL2_ELR_EL1, elr_el1)                                                                \
-	X(HV_EL2_SPSR_EL1, spsr_el1)                                                              \
-	X(HV_EL2_ESR_EL1, esr_el1)                                                                \
-	X(HV_EL2_FAR_EL1, far_el1)                                                                \
-	X(HV_EL2_AFSR0, afsr0_el1)                                                                \
-	X(HV_EL2_AFSR1, afsr1_el1)                                                                \
-	X(HV_EL2_PAR, par_el1)                                                                    \
-	X(HV_EL2_CPACR, cpacr_el1)                                                                \
-	X(HV_EL2_CNTKCTL, cntkctl_el1)                                                            \
-	X(HV_EL2_CSSELR, csselr_el1)                                                              \
-	X(HV_EL2_MDSCR, mdscr_el1)                                                                \
-	X(HV_EL2_CNTV_CVAL, cntv_cval_el0)                                                        \
+#define HV_EL2_SYSREGS(X)                    \
+	X(HV_EL2_SCTLR, sctlr_el1)           \
+	X(HV_EL2_TTBR0, ttbr0_el1)           \
+	X(HV_EL2_TTBR1, ttbr1_el1)           \
+	X(HV_EL2_TCR, tcr_el1)               \
+	X(HV_EL2_MAIR, mair_el1)             \
+	X(HV_EL2_AMAIR, amair_el1)           \
+	X(HV_EL2_VBAR, vbar_el1)             \
+	X(HV_EL2_CONTEXTIDR, contextidr_el1) \
+	X(HV_EL2_TPIDR_EL1, tpidr_el1)       \
+	X(HV_EL2_TPIDR_EL0, tpidr_el0)       \
+	X(HV_EL2_TPIDRRO_EL0, tpidrro_el0)   \
+	X(HV_EL2_SP_EL0, sp_el0)             \
+	X(HV_EL2_SP_EL1, sp_el1)             \
+	X(HV_EL2_ELR_EL1, elr_el1)           \
+	X(HV_EL2_SPSR_EL1, spsr_el1)         \
+	X(HV_EL2_ESR_EL1, esr_el1)           \
+	X(HV_EL2_FAR_EL1, far_el1)           \
+	X(HV_EL2_AFSR0, afsr0_el1)           \
+	X(HV_EL2_AFSR1, afsr1_el1)           \
+	X(HV_EL2_PAR, par_el1)               \
+	X(HV_EL2_CPACR, cpacr_el1)           \
+	X(HV_EL2_CNTKCTL, cntkctl_el1)       \
+	X(HV_EL2_CSSELR, csselr_el1)         \
+	X(HV_EL2_MDSCR, mdscr_el1)           \
+	X(HV_EL2_CNTV_CVAL, cntv_cval_el0)   \
 	X(HV_EL2_CNTV_CTL, cntv_ctl_el0)
 
 static void hv_el2_save(struct hv_el2_vcpu *c)
@@ -371,8 +371,8 @@ static void hv_el2_idle(struct hv_el2_vcpu *c)
 
 /* ---- exits ---------------------------------------------------------------------------- */
 
-static bool hv_el2_fault(struct hv_el2_vcpu *c, hv_exit_t *exit, hv_fault_kind_t kind,
-			 uint64_t gpa, uint64_t esr)
+static bool hv_el2_fault(struct hv_el2_vcpu *c, hv_exit_t *exit, hv_fault_kind_t kind, uint64_t gpa,
+			 uint64_t esr)
 {
 	exit->hw_reason = esr;
 	exit->reason = HV_EXIT_FAULT;
@@ -512,7 +512,8 @@ static inline __attribute__((always_inline)) bool hv_el2_psci(struct hv_el2_vcpu
 		if (t == NULL || x[2] != 0)
 			ret = PSCI_INVALID_PARAMS;
 		else
-			ret = (int64_t[]){1, 0, 2}[__atomic_load_n(&t->regs.power, __ATOMIC_ACQUIRE)];
+			ret = (int64_t[]){ 1, 0,
+					   2 }[__atomic_load_n(&t->regs.power, __ATOMIC_ACQUIRE)];
 		break;
 	}
 	case PSCI_MIGRATE_INFO_TYPE & 0x1f:
@@ -534,18 +535,19 @@ out:
 	return false;
 }
 
-#define ID_CASE(m, n)                                                                             \
-	case (m) * 8 + (n):                                                                       \
+#define ID_CASE(m, n)     \
+	case (m)*8 + (n): \
 		return MRS_(S3_0_C0_C##m##_##n);
-#define ID_ROW(m) ID_CASE(m, 0) ID_CASE(m, 1) ID_CASE(m, 2) ID_CASE(m, 3) ID_CASE(m, 4)           \
-	ID_CASE(m, 5) ID_CASE(m, 6) ID_CASE(m, 7)
+#define ID_ROW(m)                                                                           \
+	ID_CASE(m, 0)                                                                       \
+	ID_CASE(m, 1) ID_CASE(m, 2) ID_CASE(m, 3) ID_CASE(m, 4) ID_CASE(m, 5) ID_CASE(m, 6) \
+		ID_CASE(m, 7)
 
 static uint64_t hv_el2_id_raw(uint32_t crm, uint32_t op2)
 {
 	switch (crm * 8 + op2) {
-		ID_ROW(1) ID_ROW(2) ID_ROW(3) ID_ROW(4) ID_ROW(5) ID_ROW(6) ID_ROW(7)
-	default:
-		return 0;
+		ID_ROW(1)
+		ID_ROW(2) ID_ROW(3) ID_ROW(4) ID_ROW(5) ID_ROW(6) ID_ROW(7) default : return 0;
 	}
 }
 
@@ -663,8 +665,8 @@ static inline bool hv_el2_sync(struct hv_el2_vcpu *c, hv_exit_t *exit)
 	case HV__A64_EC_FP:
 	default:
 		/* Trapped SVE/SME, debug, AArch32...: instructions this VM may not use. */
-		HV_LOGD("vm %s: vcpu %u: exception class 0x%x at 0x%llx", c->vm->vm->name,
-			c->index, hv__a64_esr_ec(esr), (unsigned long long)c->regs.pc);
+		HV_LOGD("vm %s: vcpu %u: exception class 0x%x at 0x%llx", c->vm->vm->name, c->index,
+			hv__a64_esr_ec(esr), (unsigned long long)c->regs.pc);
 		hv_el2_inject_undef(c);
 		return false;
 	}
@@ -711,7 +713,8 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 				break;
 			}
 			if (attn & HV_EL2_ATTN_POWER) {
-				if (__atomic_load_n(&c->regs.power, __ATOMIC_ACQUIRE) != HV_EL2_ON &&
+				if (__atomic_load_n(&c->regs.power, __ATOMIC_ACQUIRE) !=
+					    HV_EL2_ON &&
 				    !hv_el2_power_up(c)) {
 					hv_el2_idle(c);
 					continue;
@@ -795,8 +798,7 @@ static uint64_t *hv_el2_reg_slot(struct hv_el2_vcpu *c, hv_reg_t reg)
 	return NULL;
 }
 
-static hv_status_t hv_el2_get_regs(void *cs, const hv_reg_t *regs, uint64_t *values,
-				   size_t count)
+static hv_status_t hv_el2_get_regs(void *cs, const hv_reg_t *regs, uint64_t *values, size_t count)
 {
 	struct hv_el2_vcpu *c = cs;
 	size_t i;

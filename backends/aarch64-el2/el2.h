@@ -108,10 +108,10 @@ struct hv_el2_vcpu {
 	hv_vcpu_t *vcpu;
 	uint32_t index;
 	uint64_t vmpidr;
-	bool dirty;          /* regs changed by the host: reload them into the hardware */
-	int32_t last_core;   /* core whose hardware last held this vCPU, or -1 */
-	uint32_t attn;       /* atomic HV_EL2_ATTN_* bits: the run loop's slow path has work */
-	int64_t running_on;  /* atomic: MPIDR of the core inside run(), or -1 */
+	bool dirty;         /* regs changed by the host: reload them into the hardware */
+	int32_t last_core;  /* core whose hardware last held this vCPU, or -1 */
+	uint32_t attn;      /* atomic HV_EL2_ATTN_* bits: the run loop's slow path has work */
+	int64_t running_on; /* atomic: MPIDR of the core inside run(), or -1 */
 	uint64_t on_entry, on_ctx; /* PSCI CPU_ON arguments, published with power */
 
 	/* A trapped load the core is completing, and its syndrome. */
@@ -134,9 +134,9 @@ struct hv_el2_vcpu {
 
 struct hv_el2_vm {
 	hv_vm_t *vm;
-	uint64_t *s2_root;     /* level-1 table, 512 entries, 1 GiB each */
+	uint64_t *s2_root; /* level-1 table, 512 entries, 1 GiB each */
 	uint16_t vmid;
-	void *lock;            /* the distributor's state */
+	void *lock; /* the distributor's state */
 	uint32_t vcpu_count;
 	struct hv_el2_vcpu *vcpus[HV_EL2_MAX_VCPUS];
 
@@ -146,7 +146,7 @@ struct hv_el2_vm {
 	uint64_t spi_level[HV_EL2_NSPI / 64];   /* the device line */
 	uint64_t spi_edge[HV_EL2_NSPI / 64];
 	uint8_t spi_prio[HV_EL2_NSPI];
-	uint64_t spi_route[HV_EL2_NSPI];        /* GICD_IROUTER */
+	uint64_t spi_route[HV_EL2_NSPI]; /* GICD_IROUTER */
 };
 
 /* el2_entry.S */
@@ -209,11 +209,11 @@ static inline uint64_t hv_el2_mpidr(void)
 	return v & 0xff00ffffffull;
 }
 
-#define HV_EL2_MRS(reg)                                                                           \
-	({                                                                                        \
-		uint64_t _v;                                                                      \
-		__asm__ volatile("mrs %0, " #reg : "=r"(_v));                                     \
-		_v;                                                                               \
+#define HV_EL2_MRS(reg)                                       \
+	({                                                    \
+		uint64_t _v;                                  \
+		__asm__ volatile("mrs %0, " #reg : "=r"(_v)); \
+		_v;                                           \
 	})
 #define HV_EL2_MSR(reg, val) __asm__ volatile("msr " #reg ", %0" ::"r"((uint64_t)(val)))
 #define HV_EL2_ISB() __asm__ volatile("isb" ::: "memory")

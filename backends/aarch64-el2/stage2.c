@@ -48,7 +48,7 @@ static uint16_t hv_el2_vmid_alloc(void)
 static void hv_el2_vmid_free(uint16_t id)
 {
 	hv_el2_spin_lock(&hv_el2_vmid_lock);
-	hv_el2_vmids[id / 8] &= (uint8_t)~(1u << (id % 8));
+	hv_el2_vmids[id / 8] &= (uint8_t) ~(1u << (id % 8));
 	hv_el2_spin_unlock(&hv_el2_vmid_lock);
 }
 

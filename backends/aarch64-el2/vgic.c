@@ -46,44 +46,92 @@ uint32_t hv_el2_lr_count(void)
 static uint64_t hv_el2_lr_read(uint32_t i)
 {
 	switch (i) {
-	case 0: return MRS_(S3_4_C12_C12_0);
-	case 1: return MRS_(S3_4_C12_C12_1);
-	case 2: return MRS_(S3_4_C12_C12_2);
-	case 3: return MRS_(S3_4_C12_C12_3);
-	case 4: return MRS_(S3_4_C12_C12_4);
-	case 5: return MRS_(S3_4_C12_C12_5);
-	case 6: return MRS_(S3_4_C12_C12_6);
-	case 7: return MRS_(S3_4_C12_C12_7);
-	case 8: return MRS_(S3_4_C12_C13_0);
-	case 9: return MRS_(S3_4_C12_C13_1);
-	case 10: return MRS_(S3_4_C12_C13_2);
-	case 11: return MRS_(S3_4_C12_C13_3);
-	case 12: return MRS_(S3_4_C12_C13_4);
-	case 13: return MRS_(S3_4_C12_C13_5);
-	case 14: return MRS_(S3_4_C12_C13_6);
-	default: return MRS_(S3_4_C12_C13_7);
+	case 0:
+		return MRS_(S3_4_C12_C12_0);
+	case 1:
+		return MRS_(S3_4_C12_C12_1);
+	case 2:
+		return MRS_(S3_4_C12_C12_2);
+	case 3:
+		return MRS_(S3_4_C12_C12_3);
+	case 4:
+		return MRS_(S3_4_C12_C12_4);
+	case 5:
+		return MRS_(S3_4_C12_C12_5);
+	case 6:
+		return MRS_(S3_4_C12_C12_6);
+	case 7:
+		return MRS_(S3_4_C12_C12_7);
+	case 8:
+		return MRS_(S3_4_C12_C13_0);
+	case 9:
+		return MRS_(S3_4_C12_C13_1);
+	case 10:
+		return MRS_(S3_4_C12_C13_2);
+	case 11:
+		return MRS_(S3_4_C12_C13_3);
+	case 12:
+		return MRS_(S3_4_C12_C13_4);
+	case 13:
+		return MRS_(S3_4_C12_C13_5);
+	case 14:
+		return MRS_(S3_4_C12_C13_6);
+	default:
+		return MRS_(S3_4_C12_C13_7);
 	}
 }
 
 static void hv_el2_lr_write(uint32_t i, uint64_t v)
 {
 	switch (i) {
-	case 0: MSR_(S3_4_C12_C12_0, v); break;
-	case 1: MSR_(S3_4_C12_C12_1, v); break;
-	case 2: MSR_(S3_4_C12_C12_2, v); break;
-	case 3: MSR_(S3_4_C12_C12_3, v); break;
-	case 4: MSR_(S3_4_C12_C12_4, v); break;
-	case 5: MSR_(S3_4_C12_C12_5, v); break;
-	case 6: MSR_(S3_4_C12_C12_6, v); break;
-	case 7: MSR_(S3_4_C12_C12_7, v); break;
-	case 8: MSR_(S3_4_C12_C13_0, v); break;
-	case 9: MSR_(S3_4_C12_C13_1, v); break;
-	case 10: MSR_(S3_4_C12_C13_2, v); break;
-	case 11: MSR_(S3_4_C12_C13_3, v); break;
-	case 12: MSR_(S3_4_C12_C13_4, v); break;
-	case 13: MSR_(S3_4_C12_C13_5, v); break;
-	case 14: MSR_(S3_4_C12_C13_6, v); break;
-	default: MSR_(S3_4_C12_C13_7, v); break;
+	case 0:
+		MSR_(S3_4_C12_C12_0, v);
+		break;
+	case 1:
+		MSR_(S3_4_C12_C12_1, v);
+		break;
+	case 2:
+		MSR_(S3_4_C12_C12_2, v);
+		break;
+	case 3:
+		MSR_(S3_4_C12_C12_3, v);
+		break;
+	case 4:
+		MSR_(S3_4_C12_C12_4, v);
+		break;
+	case 5:
+		MSR_(S3_4_C12_C12_5, v);
+		break;
+	case 6:
+		MSR_(S3_4_C12_C12_6, v);
+		break;
+	case 7:
+		MSR_(S3_4_C12_C12_7, v);
+		break;
+	case 8:
+		MSR_(S3_4_C12_C13_0, v);
+		break;
+	case 9:
+		MSR_(S3_4_C12_C13_1, v);
+		break;
+	case 10:
+		MSR_(S3_4_C12_C13_2, v);
+		break;
+	case 11:
+		MSR_(S3_4_C12_C13_3, v);
+		break;
+	case 12:
+		MSR_(S3_4_C12_C13_4, v);
+		break;
+	case 13:
+		MSR_(S3_4_C12_C13_5, v);
+		break;
+	case 14:
+		MSR_(S3_4_C12_C13_6, v);
+		break;
+	default:
+		MSR_(S3_4_C12_C13_7, v);
+		break;
 	}
 }
 
@@ -146,7 +194,8 @@ static uint32_t hv_el2_next_candidate(struct hv_el2_vcpu *c, uint32_t from)
 	if (!(v->gicd_ctlr & 2))
 		return UINT32_MAX;
 	for (n = from < 32 ? 0 : from - 32; n < HV_EL2_NSPI; n++) {
-		uint64_t w = (v->spi_pending[n / 64] | v->spi_level[n / 64]) & v->spi_enabled[n / 64];
+		uint64_t w =
+			(v->spi_pending[n / 64] | v->spi_level[n / 64]) & v->spi_enabled[n / 64];
 
 		if (w == 0) {
 			n |= 63;
@@ -432,7 +481,7 @@ static void hv_el2_gicd(struct hv_el2_vm *v, uint64_t off, bool w, uint32_t widt
 		goto out;
 	}
 	if (width != 4)
-		goto out; /* everything else is a 32-bit register: RAZ/WI */
+		goto out;                    /* everything else is a 32-bit register: RAZ/WI */
 	n = (uint32_t)(off & 0x7f) / 4 * 32; /* first INTID of a bitmap register */
 	if (off >= GICD_IGROUPR && off < GICD_IPRIORITYR && n >= HV_EL2_NIRQ)
 		goto out;
@@ -535,7 +584,8 @@ static void hv_el2_gicr(struct hv_el2_vm *v, struct hv_el2_vcpu *t, uint64_t off
 		if (w)
 			t->waker = (uint32_t)val & 2;
 		else
-			val = t->waker | (t->waker << 1); /* ChildrenAsleep follows ProcessorSleep */
+			val = t->waker |
+			      (t->waker << 1); /* ChildrenAsleep follows ProcessorSleep */
 		break;
 	case GIC_PIDR2:
 		val = 0x3b;

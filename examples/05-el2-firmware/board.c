@@ -128,10 +128,12 @@ void fw_printf(const char *fmt, ...)
 			break;
 		}
 		case 'u':
-			fw_putnum(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, false);
+			fw_putnum(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width,
+				  false);
 			break;
 		case 'x':
-			fw_putnum(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, false);
+			fw_putnum(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width,
+				  false);
 			break;
 		default:
 			fw_putc('%');
@@ -175,7 +177,7 @@ void fw_gic_init_cpu(uint32_t core)
 	 * EL2 physical timer 26, which wakes this firmware's idle cores (fw_idle).
 	 */
 	MMIO32(rd + GICR_SGI + GICR_ISENABLER0) = (1u << 8) | (1u << 25) | (1u << 26) | (1u << 27);
-	__asm__ volatile("msr S3_4_C12_C9_5, %0\n\tisb" ::"r"(9ull)); /* ICC_SRE_EL2 */
+	__asm__ volatile("msr S3_4_C12_C9_5, %0\n\tisb" ::"r"(9ull));  /* ICC_SRE_EL2 */
 	__asm__ volatile("msr S3_0_C4_C6_0, %0" ::"r"(0xffull));       /* ICC_PMR_EL1 */
 	__asm__ volatile("msr S3_0_C12_C12_4, %0" ::"r"(2ull));        /* ICC_CTLR_EL1: EOImode */
 	__asm__ volatile("msr S3_0_C12_C12_7, %0\n\tisb" ::"r"(1ull)); /* ICC_IGRPEN1_EL1 */

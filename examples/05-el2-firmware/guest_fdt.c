@@ -26,11 +26,11 @@ static void fw_fdt_name(char *buf, size_t size, const char *prefix, uint64_t v)
 	buf[i] = 0;
 }
 
-#define FDT_TRY(x)                                                                                \
-	do {                                                                                      \
-		int err_ = (x);                                                                   \
-		if (err_ < 0)                                                                     \
-			return err_;                                                              \
+#define FDT_TRY(x)                   \
+	do {                         \
+		int err_ = (x);      \
+		if (err_ < 0)        \
+			return err_; \
 	} while (0)
 
 static int fw_fdt_reg(void *fdt, uint64_t base, uint64_t size)
@@ -153,4 +153,3 @@ int fw_linux_fdt(void *fdt, size_t size, const struct fw_linux_dt *l)
 	FDT_TRY(fdt_end_node(fdt));
 	return fdt_finish(fdt);
 }
-

@@ -52,7 +52,8 @@ hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 	dt.virtio_spi = l->virtio_spi;
 	if (fw_linux_fdt(fdt, sizeof(fdt), &dt) != 0)
 		return HV_ERR_NO_MEMORY;
-	st = hv_vm_write(g->vm, kernel_gpa, img, l->image_size < image_size ? l->image_size : image_size);
+	st = hv_vm_write(g->vm, kernel_gpa, img,
+			 l->image_size < image_size ? l->image_size : image_size);
 	if (st == HV_OK && l->initrd_size != 0)
 		st = hv_vm_write(g->vm, l->initrd_gpa, l->initrd, l->initrd_size);
 	if (st == HV_OK)

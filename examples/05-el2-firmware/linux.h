@@ -6,16 +6,16 @@
 #include "vms.h"
 
 struct fw_linux {
-	const void *image;    /* an arm64 Image */
+	const void *image; /* an arm64 Image */
 	size_t image_size;
-	const void *initrd;   /* optional */
+	const void *initrd; /* optional */
 	size_t initrd_size;
 	uint64_t initrd_gpa;
 	uint64_t ram_gpa, ram_size;
 	const char *cmdline;
-	uint32_t virtio_count;  /* virtio-mmio devices the VM has, in the device tree */
-	uint64_t virtio_base;   /* 0x200 bytes apart from here */
-	uint32_t virtio_spi;    /* their interrupts: SPIs from this one (INTID - 32) */
+	uint32_t virtio_count; /* virtio-mmio devices the VM has, in the device tree */
+	uint64_t virtio_base;  /* 0x200 bytes apart from here */
+	uint32_t virtio_spi;   /* their interrupts: SPIs from this one (INTID - 32) */
 };
 
 /*

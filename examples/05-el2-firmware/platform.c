@@ -197,8 +197,9 @@ void *memcpy(void *dst, const void *src, size_t n)
 					 "stp x14, x15, [%0, #96]\n\tstp x16, x17, [%0, #112]"
 					 :
 					 : "r"(d), "r"(s)
-					 : "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11",
-					   "x12", "x13", "x14", "x15", "x16", "x17", "memory");
+					 : "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10",
+					   "x11", "x12", "x13", "x14", "x15", "x16", "x17",
+					   "memory");
 		for (; n >= 8; n -= 8, d += 8, s += 8)
 			*(uint64_t *)d = *(const uint64_t *)s;
 	}
@@ -347,10 +348,10 @@ unsigned long strtoul(const char *s, char **end, int base)
 		base = s[0] == '0' ? 8 : 10;
 	}
 	for (;; s++) {
-		int d = *s >= '0' && *s <= '9'   ? *s - '0'
-			: *s >= 'a' && *s <= 'z' ? *s - 'a' + 10
-			: *s >= 'A' && *s <= 'Z' ? *s - 'A' + 10
-						 : 99;
+		int d = *s >= '0' && *s <= '9' ? *s - '0' :
+			*s >= 'a' && *s <= 'z' ? *s - 'a' + 10 :
+			*s >= 'A' && *s <= 'Z' ? *s - 'A' + 10 :
+						 99;
 
 		if (d >= base)
 			break;

@@ -148,7 +148,8 @@ void fw_vm_report(struct fw_vm *g)
 	if (info.exit.reason == HV_EXIT_FAULT)
 		fw_printf(" (%s at 0x%llx, pc 0x%llx, syndrome 0x%llx)",
 			  hv_fault_kind_str(info.exit.u.fault.kind),
-			  (unsigned long long)info.exit.u.fault.gpa, (unsigned long long)info.exit.pc,
+			  (unsigned long long)info.exit.u.fault.gpa,
+			  (unsigned long long)info.exit.pc,
 			  (unsigned long long)info.exit.u.fault.detail);
 	fw_printf("\n");
 }

@@ -45,8 +45,8 @@ void fw_vm_wait_all(struct fw_vm *const *g, size_t count);
 void fw_vm_report(struct fw_vm *g);
 
 /* The guest images built into this firmware (guests.S, generated). */
-#define FW_GUEST(n)                                                                               \
-	extern const char fw_guest_##n##_start[];                                                 \
+#define FW_GUEST(n)                               \
+	extern const char fw_guest_##n##_start[]; \
 	extern const char fw_guest_##n##_end[]
 #define FW_GUEST_IMAGE(n) fw_guest_##n##_start, (size_t)(fw_guest_##n##_end - fw_guest_##n##_start)
 

@@ -28,7 +28,8 @@ int main(int argc, char **argv)
 	dt.cmdline = "";
 	err = fw_linux_fdt(fdt, sizeof(fdt), &dt);
 	f = fopen(argv[1], "wb");
-	if (err != 0 || f == NULL || fwrite(fdt, 1, sizeof(fdt), f) != sizeof(fdt) || fclose(f) != 0) {
+	if (err != 0 || f == NULL || fwrite(fdt, 1, sizeof(fdt), f) != sizeof(fdt) ||
+	    fclose(f) != 0) {
 		fprintf(stderr, "mkdtb: failed (%d)\n", err);
 		return 1;
 	}

@@ -22,12 +22,12 @@ FW_GUEST(hostile);
 
 static int fw_failures;
 
-#define CHECK(cond)                                                                               \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			fw_printf("fw: CHECK FAILED: %s\n", #cond);                               \
-			fw_failures++;                                                            \
-		}                                                                                 \
+#define CHECK(cond)                                                 \
+	do {                                                        \
+		if (!(cond)) {                                      \
+			fw_printf("fw: CHECK FAILED: %s\n", #cond); \
+			fw_failures++;                              \
+		}                                                   \
 	} while (0)
 
 static bool fw_streq(const char *a, const char *b)
@@ -234,9 +234,11 @@ static void fw_linux(const char *cmd)
 	l.ram_gpa = FW_GUEST_RAM;
 	l.ram_size = 256ull << 20;
 	l.initrd_gpa = FW_GUEST_RAM + (128ull << 20);
-	l.cmdline = virtio ? "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 virtio"
-			   : "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
-	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size, fw_has(cmd, "uart=pt"));
+	l.cmdline =
+		virtio ? "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 virtio" :
+			 "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
+	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size,
+			      fw_has(cmd, "uart=pt"));
 	/* A virtio-blk disk in memory, its first sector marked, and a virtio-console. */
 	hv__memset(disk, 0, sizeof(disk));
 	for (i = 0; i < sizeof(sector0); i++)

@@ -36,7 +36,8 @@ static void test_arch_aarch64_decodes_every_width_and_register(void **state)
 	(void)state;
 	for (sas = 0; sas < 4; sas++) {
 		for (reg = 0; reg < 32; reg++) {
-			assert_true(hv__a64_decode_dabt(dabt(sas, false, reg, sas == 3, true, 7), &d));
+			assert_true(
+				hv__a64_decode_dabt(dabt(sas, false, reg, sas == 3, true, 7), &d));
 			assert_int_equal(d.width, 1u << sas);
 			assert_int_equal(d.reg, reg);
 			assert_true(d.is_write);
@@ -52,7 +53,7 @@ static void test_arch_aarch64_permission_fault_is_not_translation(void **state)
 	/* str w2, [x3] to a read-only (ROM) page: permission fault, level 3. */
 	assert_true(hv__a64_decode_dabt(dabt(2, false, 2, false, true, 0x0f), &d));
 	assert_int_equal(d.kind, HV__A64_FSC_PERMISSION);
-	assert_int_equal(hv__a64_fsc_kind(0x21), HV__A64_FSC_OTHER); /* alignment */
+	assert_int_equal(hv__a64_fsc_kind(0x21), HV__A64_FSC_OTHER);       /* alignment */
 	assert_int_equal(hv__a64_fsc_kind(0x00), HV__A64_FSC_TRANSLATION); /* address size */
 	assert_int_equal(hv__a64_fsc_kind(0x09), HV__A64_FSC_ACCESS_FLAG);
 }
@@ -74,7 +75,7 @@ static void test_arch_aarch64_rejects_other_classes(void **state)
 	struct hv__a64_sysreg s;
 
 	(void)state;
-	assert_false(hv__a64_decode_dabt(0x5a000000ull, &d));               /* HVC */
+	assert_false(hv__a64_decode_dabt(0x5a000000ull, &d));                /* HVC */
 	assert_false(hv__a64_decode_dabt((0x25ull << 26) | (1u << 24), &d)); /* own EL */
 	assert_false(hv__a64_decode_sysreg(0x93c08006ull, &s));
 }

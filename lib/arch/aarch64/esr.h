@@ -39,8 +39,8 @@ static inline uint32_t hv__a64_esr_iss(uint64_t esr)
 enum hv__a64_fsc_kind {
 	HV__A64_FSC_TRANSLATION = 1, /* nothing mapped at this stage */
 	HV__A64_FSC_ACCESS_FLAG = 2,
-	HV__A64_FSC_PERMISSION = 3,  /* mapped, but not for this access (a ROM write) */
-	HV__A64_FSC_OTHER = 4,       /* external aborts, alignment, TLB conflicts, ... */
+	HV__A64_FSC_PERMISSION = 3, /* mapped, but not for this access (a ROM write) */
+	HV__A64_FSC_OTHER = 4,      /* external aborts, alignment, TLB conflicts, ... */
 };
 
 /* A data abort taken to EL2. */
@@ -65,8 +65,8 @@ struct hv__a64_sysreg {
 };
 
 /* The system-register encoding of a trapped access, as HV_ARM64_SYSREG() packs it. */
-#define HV__A64_SYSREG_KEY(op0, op1, crn, crm, op2)                                               \
-	(((uint32_t)(op0) << 14) | ((uint32_t)(op1) << 11) | ((uint32_t)(crn) << 7) |             \
+#define HV__A64_SYSREG_KEY(op0, op1, crn, crm, op2)                                   \
+	(((uint32_t)(op0) << 14) | ((uint32_t)(op1) << 11) | ((uint32_t)(crn) << 7) | \
 	 ((uint32_t)(crm) << 3) | (uint32_t)(op2))
 
 enum hv__a64_fsc_kind hv__a64_fsc_kind(uint32_t fsc);
