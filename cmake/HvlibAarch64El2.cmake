@@ -56,6 +56,7 @@ if(HVLIB_BUILD_TESTS)
 		"good: told to stop" "vm good stopped: guest shutdown")
 	add_test(NAME el2_hostile_guests COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" hostile
 		"hostile: absorbed" "vm hostile stopped: guest reset"
+		"after hv_vm_reset: fw: vm hostile stopped: guest reset"
 		"vm hostile stopped: fault \\(instruction emulation failed at 0x9000000"
 		"vm hostile stopped: fault \\(access to unmapped address at 0x8000000000"
 		"vm good stopped: guest shutdown")

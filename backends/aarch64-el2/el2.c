@@ -849,11 +849,18 @@ static hv_status_t hv_el2_restore(void *cs, const void *snapshot)
 {
 	struct hv_el2_vcpu *c = cs;
 
+	/* A VM reset: the vCPU, its redistributor, and with vCPU 0 the distributor, as at boot. */
 	hv__memcpy(&c->regs, snapshot, sizeof(c->regs));
 	c->mmio_pending = false;
 	c->lr_used = 0;
-	c->priv_pending = 0;
+	c->uie = false;
 	c->vmcr = c->ap0r0 = c->ap1r0 = 0;
+	hv__lock(c->vm->lock);
+	c->priv_pending = 0;
+	hv_el2_vgic_vcpu_init(c);
+	if (c->index == 0)
+		hv_el2_vgic_vm_reset(c->vm);
+	hv__unlock(c->vm->lock);
 	c->dirty = true;
 	return HV_OK;
 }

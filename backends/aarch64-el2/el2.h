@@ -184,6 +184,7 @@ uint64_t hv_el2_vttbr(const struct hv_el2_vm *v);
 
 /* vgic.c */
 void hv_el2_vgic_vm_init(struct hv_el2_vm *v);
+void hv_el2_vgic_vm_reset(struct hv_el2_vm *v);
 void hv_el2_vgic_vcpu_init(struct hv_el2_vcpu *c);
 bool hv_el2_vgic_mmio(struct hv_el2_vm *v, struct hv_el2_vcpu *c, uint64_t gpa, bool is_write,
 		      uint32_t width, uint64_t *data);

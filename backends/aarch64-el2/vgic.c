@@ -143,6 +143,22 @@ void hv_el2_vgic_vm_init(struct hv_el2_vm *v)
 		v->spi_prio[i] = 0xa0;
 }
 
+/* Back to the distributor's reset state (lock held); device lines keep their levels. */
+void hv_el2_vgic_vm_reset(struct hv_el2_vm *v)
+{
+	uint32_t i;
+
+	v->gicd_ctlr = 0;
+	for (i = 0; i < HV_EL2_NSPI / 64; i++) {
+		v->spi_enabled[i] = 0;
+		v->spi_pending[i] = 0;
+		v->spi_edge[i] = 0;
+	}
+	for (i = 0; i < HV_EL2_NSPI; i++)
+		v->spi_route[i] = 0;
+	hv_el2_vgic_vm_init(v);
+}
+
 void hv_el2_vgic_vcpu_init(struct hv_el2_vcpu *c)
 {
 	uint32_t i;

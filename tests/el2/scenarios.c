@@ -186,6 +186,15 @@ static void fw_hostile(void)
 			CHECK(info.exit.u.fault.kind == expect[i].kind);
 			CHECK(info.exit.u.fault.gpa == expect[i].gpa);
 		}
+		if (expect[i].cause == HV_EVENT_GUEST_RESET) {
+			/* Reset it as the host would, run it again: the same boot, the same end. */
+			CHECK(hv_vm_reset(bad.vm) == HV_OK);
+			CHECK(fw_vm_start(&bad) == HV_OK);
+			fw_vm_wait_all(b, 1);
+			fw_printf("fw: after hv_vm_reset: ");
+			fw_vm_report(&bad);
+			CHECK(fw_cause(&bad, &info) == HV_EVENT_GUEST_RESET);
+		}
 		hv_vm_destroy(bad.vm);
 	}
 	fw_good_finish(&good, fw_good_count(&good), 3);
