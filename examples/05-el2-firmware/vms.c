@@ -47,6 +47,7 @@ hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *imag
 	hv_vm_config_t cfg = HV_VM_CONFIG_INIT;
 	hv_region_config_t ram = HV_REGION_CONFIG_INIT;
 	hv_pl011_config_t uart = HV_PL011_CONFIG_INIT;
+	hv_gpa_t entry = 0;
 	hv_vcpu_t *vcpu;
 	hv_status_t st;
 	uint32_t i;
@@ -69,7 +70,7 @@ hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *imag
 	ram.size = ram_size;
 	st = hv_vm_map_region(g->vm, &ram, NULL);
 	if (st == HV_OK && image != NULL)
-		st = hv_vm_write(g->vm, FW_GUEST_RAM, image, size);
+		st = hv_elf_load(g->vm, image, size, &entry);
 	uart.name = "uart";
 	uart.base = 0x09000000;
 	uart.irq = 33;
@@ -91,7 +92,7 @@ hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *imag
 		g->cores[i] = cores[i];
 		st = hv_vcpu_create(g->vm, i, &vcpu);
 		if (st == HV_OK && i == 0 && image != NULL)
-			st = hv_vcpu_set_reg(vcpu, HV_REG_PC, FW_GUEST_RAM);
+			st = hv_vcpu_set_reg(vcpu, HV_REG_PC, entry);
 	}
 	if (st != HV_OK) {
 		hv_vm_destroy(g->vm);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guests the way this firmware defines them, with hvlib's public API only: RAM at 0x40000000,
- * the image copied to its start, a PL011 at 0x09000000 (SPI 33) whose output goes to the
+ * an ELF image loaded with hv_elf_load(), a PL011 at 0x09000000 (SPI 33) whose output goes to the
  * console prefixed with the VM's name, vCPUs pinned to physical cores.
  */
 #ifndef FW_VMS_H
@@ -24,7 +24,7 @@ struct fw_vm {
 	size_t line_len;
 };
 
-/* Create the VM with its RAM, image, console and vCPUs (vCPU 0 starts at the image). */
+/* Create the VM with its RAM, ELF image, console and vCPUs (vCPU 0 starts at its entry). */
 hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, size_t size,
 			 uint32_t vcpus, const uint32_t *cores);
 /*
