@@ -8,7 +8,6 @@
 #include "guest_fdt.h"
 #include "linux.h"
 
-#define IMAGE_MAGIC 0x644d5241u /* "ARM\x64" at offset 0x38 */
 
 /* Image header fields, read byte by byte: the image is untrusted and maybe unaligned. */
 static uint64_t fw_le64(const uint8_t *p)
@@ -24,22 +23,21 @@ static uint64_t fw_le64(const uint8_t *p)
 hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 {
 	const uint8_t *img = l->image;
-	uint64_t text_offset, image_size, kernel_gpa, dtb_gpa;
+	uint64_t text_offset, image_size, file_size, kernel_gpa, dtb_gpa;
 	static uint8_t fdt[8192] __attribute__((aligned(8)));
 	hv_vcpu_t *boot = hv_vcpu_get(g->vm, 0);
 	struct fw_linux_dt dt = { 0 };
 	hv_status_t st;
 
-	if (l->image_size < 64 || (uint32_t)fw_le64(img + 0x38) != IMAGE_MAGIC)
+	/* The blob holds at most image_size bytes of file: the header's size in memory. */
+	if (l->image_size < 64)
 		return HV_ERR_BAD_IMAGE;
 	text_offset = fw_le64(img + 0x08);
 	image_size = fw_le64(img + 0x10);
-	if (image_size == 0 || image_size > l->ram_size || text_offset >= l->ram_size)
-		return HV_ERR_BAD_IMAGE;
-	/* A 2 MiB-aligned base plus text_offset; the DTB in the last 2 MiB of RAM. */
-	kernel_gpa = l->ram_gpa + 0x200000 + text_offset;
+	file_size = image_size != 0 && image_size < l->image_size ? image_size : l->image_size;
+	/* The DTB in the last 2 MiB of RAM; the initrd must not be where the kernel runs. */
 	dtb_gpa = l->ram_gpa + l->ram_size - 0x200000;
-	if (kernel_gpa + image_size > l->initrd_gpa && l->initrd_size != 0)
+	if (l->initrd_size != 0 && l->initrd_gpa < l->ram_gpa + 0x200000 + text_offset + image_size)
 		return HV_ERR_RANGE;
 	dt.ram_gpa = l->ram_gpa;
 	dt.ram_size = l->ram_size;
@@ -52,12 +50,11 @@ hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 	dt.virtio_spi = l->virtio_spi;
 	if (fw_linux_fdt(fdt, sizeof(fdt), &dt) != 0)
 		return HV_ERR_NO_MEMORY;
-	st = hv_vm_write(g->vm, kernel_gpa, img,
-			 l->image_size < image_size ? l->image_size : image_size);
+	st = hv_arm64_image_load(g->vm, img, file_size, l->ram_gpa + 0x200000, &kernel_gpa);
 	if (st == HV_OK && l->initrd_size != 0)
-		st = hv_vm_write(g->vm, l->initrd_gpa, l->initrd, l->initrd_size);
+		st = hv_raw_load(g->vm, l->initrd, l->initrd_size, l->initrd_gpa);
 	if (st == HV_OK)
-		st = hv_vm_write(g->vm, dtb_gpa, fdt, fdt_totalsize(fdt));
+		st = hv_raw_load(g->vm, fdt, fdt_totalsize(fdt), dtb_gpa);
 	if (st == HV_OK)
 		st = hv_vcpu_set_reg(boot, HV_REG_PC, kernel_gpa);
 	if (st == HV_OK)
