@@ -2,7 +2,8 @@
 /*
  * Figures, meant for QEMU's -icount shift=0 where the virtual counter counts instructions
  * (one tick is 1e9 / CNTFRQ instructions): a loop of N `hvc #0` calls of PSCI_VERSION, the
- * same loop without the call, and interrupt injection: from the store that enables the
+ * same loop without the call, N loads from an emulated device's register (an MMIO exit each,
+ * handled by the core's bus and the PL011 model), and interrupt injection: from the store that enables the
  * PL011's transmit interrupt (a device MMIO exit whose line rises) to the guest's handler.
  * Prints the raw counter deltas; tests/el2/bench.sh turns them into instructions.
  */
@@ -50,6 +51,21 @@ _start:
 	PUTS	" n 0x"
 	HEX	x25
 	PUTS	"\n"
+
+	/* MMIO round trip: loads from the PL011's flag register, through the core's bus. */
+	ldr	x19, =2000
+	ldr	x2, =UART
+	isb
+	mrs	x20, cntvct_el0
+4:	ldr	w3, [x2, #0x18]
+	subs	x19, x19, #1
+	b.ne	4b
+	isb
+	mrs	x21, cntvct_el0
+	sub	x25, x21, x20
+	PUTS	"bench: mmio 0x"
+	HEX	x25
+	PUTS	" n 0x7d0\n"
 
 	/* Interrupt injection: SPI 33, the PL011's line. */
 	ldr	x2, =0x08000000
