@@ -44,7 +44,8 @@ if(HVLIB_BUILD_TESTS)
 	set(_hv_el2_fw "${HVLIB_EL2_DIR}/el2-test.elf")
 	# el2_<scenario>: the firmware must exit 0 and the console show each pattern.
 	add_test(NAME el2_mmio COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" mmio
-		"mmio: id 0x11 loads ok" "mmio: rom 0xddba11 kept" "vm mmio stopped: guest shutdown")
+		"mmio: id 0x11 loads ok" "mmio: rom 0xddba11 kept" "mmio: distributor ok"
+		"vm mmio stopped: guest shutdown")
 	add_test(NAME el2_timer_vgic COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" timer
 		"timer: 3 ticks through the vGIC" "vm timer stopped: guest shutdown")
 	add_test(NAME el2_psci_cpu_on COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" smp

@@ -27,6 +27,7 @@
 #define HV_EL2_MAX_CPUS 64u /* physical cores: Aff0 + 16 * Aff1 */
 #define HV_EL2_NSPI 96u     /* SPIs 32..127 */
 #define HV_EL2_NIRQ (32u + HV_EL2_NSPI)
+#define HV_EL2_SPI_WORDS ((HV_EL2_NSPI + 63) / 64) /* 64-bit words of an SPI bitmap */
 #define HV_EL2_MAX_LRS 16u
 
 /* The guest's view of QEMU virt's interrupt controller. */
@@ -141,10 +142,10 @@ struct hv_el2_vm {
 	struct hv_el2_vcpu *vcpus[HV_EL2_MAX_VCPUS];
 
 	uint32_t gicd_ctlr;
-	uint64_t spi_enabled[HV_EL2_NSPI / 64];
-	uint64_t spi_pending[HV_EL2_NSPI / 64]; /* latched (edge, or ISPENDR) */
-	uint64_t spi_level[HV_EL2_NSPI / 64];   /* the device line */
-	uint64_t spi_edge[HV_EL2_NSPI / 64];
+	uint64_t spi_enabled[HV_EL2_SPI_WORDS];
+	uint64_t spi_pending[HV_EL2_SPI_WORDS]; /* latched (edge, or ISPENDR) */
+	uint64_t spi_level[HV_EL2_SPI_WORDS];   /* the device line */
+	uint64_t spi_edge[HV_EL2_SPI_WORDS];
 	uint8_t spi_prio[HV_EL2_NSPI];
 	uint64_t spi_route[HV_EL2_NSPI]; /* GICD_IROUTER */
 };

@@ -149,7 +149,7 @@ void hv_el2_vgic_vm_reset(struct hv_el2_vm *v)
 	uint32_t i;
 
 	v->gicd_ctlr = 0;
-	for (i = 0; i < HV_EL2_NSPI / 64; i++) {
+	for (i = 0; i < HV_EL2_SPI_WORDS; i++) {
 		v->spi_enabled[i] = 0;
 		v->spi_pending[i] = 0;
 		v->spi_edge[i] = 0;
@@ -231,7 +231,7 @@ static bool hv_el2_maybe_pending(const struct hv_el2_vcpu *c)
 
 	if (__atomic_load_n(&c->priv_pending, __ATOMIC_RELAXED) & c->priv_enabled)
 		return true;
-	for (i = 0; i < HV_EL2_NSPI / 64; i++)
+	for (i = 0; i < HV_EL2_SPI_WORDS; i++)
 		if ((__atomic_load_n(&v->spi_pending[i], __ATOMIC_RELAXED) |
 		     __atomic_load_n(&v->spi_level[i], __ATOMIC_RELAXED)) &
 		    v->spi_enabled[i])
@@ -478,6 +478,8 @@ static void hv_el2_gicd(struct hv_el2_vm *v, uint64_t off, bool w, uint32_t widt
 	uint64_t val = w ? *d : 0;
 	uint32_t n, i;
 
+	if (off & (width - 1))
+		goto out; /* unaligned: RAZ/WI, as the GIC's registers are naturally aligned */
 	if (off >= GICD_IROUTER + 8 * 32 && off < GICD_IROUTER + 8 * HV_EL2_NIRQ) {
 		n = (uint32_t)((off - GICD_IROUTER) / 8) - 32;
 		if (w)
@@ -572,6 +574,8 @@ static void hv_el2_gicr(struct hv_el2_vm *v, struct hv_el2_vcpu *t, uint64_t off
 	uint64_t val = w ? *d : 0;
 	uint32_t i;
 
+	if (off & (width - 1))
+		goto out; /* unaligned: RAZ/WI */
 	if (off >= GICR_SGI + GICD_IPRIORITYR && off < GICR_SGI + GICD_IPRIORITYR + 32) {
 		uint32_t n = (uint32_t)(off - GICR_SGI - GICD_IPRIORITYR);
 
