@@ -3,7 +3,7 @@
  * MMIO to emulated devices: stores to the PL011's data register, loads of its PrimeCell ID
  * registers with 32-bit, 8-bit and sign-extending 16-bit accesses (each completes a trapped
  * load into the right register), a store to a read-only region that must be dropped, and the
- * emulated distributor's enable and pending bitmaps for the highest SPIs.
+ * emulated distributor's enable and pending bitmaps for the highest INTIDs.
  */
 #include "guest.h"
 
@@ -43,16 +43,18 @@ _start:
 	PUTS	"mmio: rom 0x"
 	HEX	x23
 	PUTS	" kept\n"
-	/* The distributor keeps its bitmaps apart: enabling SPIs 64-95 pends nothing. */
+	/* The distributor keeps its bitmaps apart: enabling INTIDs 96-127 pends nothing. */
 	ldr	x20, =0x08000000
 	mvn	w21, wzr
-	str	w21, [x20, #0x108]	/* GICD_ISENABLER2 */
-	ldr	w22, [x20, #0x108]
+	str	w21, [x20, #0x10c]	/* GICD_ISENABLER3 */
+	ldr	w22, [x20, #0x10c]
 	cmp	w22, w21
 	b.ne	fail
-	ldr	w22, [x20, #0x204]	/* GICD_ISPENDR1: SPIs 32-63 */
+	ldr	w22, [x20, #0x204]	/* GICD_ISPENDR1..3: INTIDs 32-127 */
 	cbnz	w22, fail
-	ldr	w22, [x20, #0x208]	/* GICD_ISPENDR2: SPIs 64-95 */
+	ldr	w22, [x20, #0x208]
+	cbnz	w22, fail
+	ldr	w22, [x20, #0x20c]
 	cbnz	w22, fail
 	add	x23, x20, #0x101	/* unaligned: reads as zero */
 	ldr	w22, [x23]
