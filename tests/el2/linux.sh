@@ -51,7 +51,7 @@ if [ -z "$kernel" ] || [ ! -x "$cache/x/bin/busybox" ]; then
 	for deb in "$cache"/*.deb; do dpkg-deb -x "$deb" "$cache/x"; done
 	kernel="$(ls "$cache"/x/boot/vmlinuz-*-arm64 | head -1)"
 fi
-if ! file -b "$kernel" | grep -q "ARM64 boot executable Image"; then
+if [ "$(dd if="$kernel" bs=1 skip=56 count=4 2>/dev/null)" != "ARMd" ]; then
 	echo "FAIL: $kernel is not an uncompressed arm64 Image"
 	exit 1
 fi
