@@ -9,8 +9,9 @@ packages=(
 	build-essential cmake ninja-build pkg-config
 	libfdt-dev libcapstone-dev libcmocka-dev
 	doxygen
-	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
+	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-system-arm
 	clang llvm libclang-rt-dev valgrind python3 acpica-tools
+	cpio
 )
 
 missing=()
@@ -19,6 +20,17 @@ for p in "${packages[@]}"; do
 		missing+=("$p")
 	fi
 done
+
+# The EL2 firmware's Linux guests need arm64 packages (libfdt.a, the kernel, busybox), fetched
+# with `apt-get download` by the build and the tests (never installed: libfdt-dev:arm64 would
+# replace the host's libfdt-dev). apt knows them once dpkg has the arm64 architecture.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "setup-debian: adding dpkg's arm64 architecture (for apt-get download of arm64 packages)"
+	as_root=()
+	[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+	{ "${as_root[@]}" dpkg --add-architecture arm64 && "${as_root[@]}" apt-get update -q; } ||
+		echo "setup-debian: no arm64 packages: the EL2 Linux guest test will be skipped" >&2
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "setup-debian: all ${#packages[@]} packages already installed"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file loader.h
- * @brief Guest image loaders: Linux on x86 (bzImage, PVH vmlinux), plain ELF, raw images.
+ * @brief Guest image loaders: Linux on x86 (bzImage, PVH vmlinux), the arm64 Linux Image,
+ *        plain ELF, raw images.
  *
  * @defgroup loader Image loaders
  * @brief Put a guest image into a VM's memory and set its boot vCPU up to start it.
@@ -158,6 +159,30 @@ HV_API hv_status_t hv_elf_load(hv_vm_t *vm, const void *image, size_t size, hv_g
  *         (adjacent regions may be spanned), or wraps the address space.
  */
 HV_API hv_status_t hv_raw_load(hv_vm_t *vm, const void *image, size_t size, hv_gpa_t gpa);
+
+/**
+ * @brief Load an arm64 Linux `Image` (the kernel's Documentation/arm64/booting.rst) into an
+ *        AArch64 VM: the file goes text_offset bytes (from its header) above @p base, and the
+ *        whole memory the kernel needs there (the header's image_size, its BSS included) must
+ *        be RAM. Registers are not touched: start the boot vCPU at @p entry with x0 holding the
+ *        guest-physical address of its device tree, x1-x3 zero, at EL1 with the MMU off.
+ * @param[in] vm The VM (AArch64), not running.
+ * @param[in] image The Image (not compressed); read during the call only.
+ * @param[in] size Bytes at @p image.
+ * @param[in] base A 2 MiB-aligned guest-physical address, normally in the VM's lowest RAM.
+ * @param[out] entry Optional: receives the kernel's first instruction (base + text_offset).
+ * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG for a NULL @p vm or @p image;
+ *         @ref HV_ERR_STATE if the VM is running (or not yet waited for);
+ *         @ref HV_ERR_UNSUPPORTED if the VM is not AArch64 or the kernel big-endian;
+ *         @ref HV_ERR_ALIGNMENT if @p base is not 2 MiB-aligned;
+ *         @ref HV_ERR_BAD_IMAGE if the header is missing (shorter than 64 bytes, no "ARM\x64"
+ *         magic) or inconsistent (an image_size below the file's size, a text_offset of 1 GiB
+ *         or more);
+ *         @ref HV_ERR_NOT_MAPPED if the kernel's memory is not entirely inside RAM.
+ * @note Nothing is written to guest memory unless every check passed.
+ */
+HV_API hv_status_t hv_arm64_image_load(hv_vm_t *vm, const void *image, size_t size,
+				       hv_gpa_t base, hv_gpa_t *entry);
 
 /**
  * @brief Hosted builds: read a whole file into memory (for images).

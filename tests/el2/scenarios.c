@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The EL2 test firmware's program: one scenario per run, named by the last word of the
+ * semihosting command line (QEMU's -append). Each defines its VMs with the public API,
+ * runs them on their own physical cores and checks how they stopped; the firmware exits
+ * through semihosting with 0 when everything held, 1 otherwise.
+ */
+#include "vms.h"
+
+unsigned long strtoul(const char *s, char **end, int base);
+
+#define HV__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define hv__memset __builtin_memset
+
+FW_GUEST(mmio);
+FW_GUEST(timer);
+FW_GUEST(smp);
+FW_GUEST(wild);
+FW_GUEST(good);
+FW_GUEST(bench);
+FW_GUEST(hostile);
+
+static int fw_failures;
+
+#define CHECK(cond)                                                 \
+	do {                                                        \
+		if (!(cond)) {                                      \
+			fw_printf("fw: CHECK FAILED: %s\n", #cond); \
+			fw_failures++;                              \
+		}                                                   \
+	} while (0)
+
+static bool fw_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static hv_event_type_t fw_cause(struct fw_vm *g, hv_stop_info_t *info);
+
+/* Does the command line hold this word? */
+static bool fw_has(const char *cmd, const char *word)
+{
+	size_t i;
+
+	for (; *cmd; cmd++) {
+		for (i = 0; word[i] && cmd[i] == word[i]; i++)
+			;
+		if (word[i] == 0)
+			return true;
+	}
+	return false;
+}
+
+static uint64_t fw_good_count(struct fw_vm *good)
+{
+	uint64_t n = 0;
+
+	CHECK(hv_vm_read(good->vm, 0x40300000, &n, sizeof(n)) == HV_OK);
+	return n;
+}
+
+/*
+ * The good guest must still be running and count `more` ticks beyond `from`; then it is told
+ * to power off, and must.
+ */
+static void fw_good_finish(struct fw_vm *good, uint64_t from, uint64_t more)
+{
+	struct fw_vm *gd[] = { good };
+	hv_stop_info_t info;
+	uint64_t stop = 1;
+
+	CHECK(hv_vm_get_state(good->vm) == HV_VM_RUNNING);
+	while (hv_vm_get_state(good->vm) == HV_VM_RUNNING && fw_good_count(good) < from + more)
+		fw_idle();
+	fw_printf("fw: good counted %u ticks, %u after the misbehaviour\n",
+		  (unsigned)fw_good_count(good), (unsigned)(fw_good_count(good) - from));
+	CHECK(hv_vm_write(good->vm, 0x40300008, &stop, sizeof(stop)) == HV_OK);
+	fw_vm_wait_all(gd, 1);
+	fw_vm_report(good);
+	CHECK(fw_cause(good, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	CHECK(fw_good_count(good) >= from + more);
+}
+
+static hv_event_type_t fw_cause(struct fw_vm *g, hv_stop_info_t *info)
+{
+	info->struct_size = sizeof(*info);
+	if (hv_vm_get_stop_info(g->vm, info) != HV_OK)
+		return (hv_event_type_t)0;
+	return info->cause;
+}
+
+/* One VM with one or two vCPUs that must power itself off. */
+static void fw_single(const char *name, const char *image, size_t size, uint32_t vcpus)
+{
+	static const uint32_t cores[] = { 1, 2 };
+	struct fw_vm g;
+	struct fw_vm *all[] = { &g };
+	hv_stop_info_t info;
+	hv_status_t st;
+
+	st = fw_vm_create(&g, name, image, size, vcpus, cores);
+	CHECK(st == HV_OK);
+	if (st != HV_OK)
+		return;
+	if (fw_streq(name, "mmio")) {
+		/* A read-only region the guest checks its writes cannot change. */
+		hv_region_config_t rom = HV_REGION_CONFIG_INIT;
+		uint32_t magic = 0x0ddba11u;
+
+		rom.type = HV_REGION_ROM;
+		rom.gpa = 0x50000000;
+		rom.size = 0x1000;
+		CHECK(hv_vm_map_region(g.vm, &rom, NULL) == HV_OK);
+		CHECK(hv_vm_write(g.vm, 0x50000000, &magic, sizeof(magic)) == HV_OK);
+	}
+	CHECK(fw_vm_start(&g) == HV_OK);
+	fw_vm_wait_all(all, 1);
+	fw_vm_report(&g);
+	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	hv_vm_destroy(g.vm);
+}
+
+/* A VM that faults next to one that keeps working: only the first may stop. */
+static void fw_wild(void)
+{
+	static const uint32_t core1[] = { 1 }, core2[] = { 2 };
+	struct fw_vm wild, good;
+	struct fw_vm *w[] = { &wild };
+	hv_stop_info_t info;
+
+	CHECK(fw_vm_create(&good, "good", FW_GUEST_IMAGE(good), 1, core2) == HV_OK);
+	CHECK(fw_vm_create(&wild, "wild", FW_GUEST_IMAGE(wild), 1, core1) == HV_OK);
+	if (fw_failures)
+		return;
+	CHECK(fw_vm_start(&good) == HV_OK);
+	CHECK(fw_vm_start(&wild) == HV_OK);
+	fw_vm_wait_all(w, 1);
+	fw_vm_report(&wild);
+	CHECK(fw_cause(&wild, &info) == HV_EVENT_FAULT);
+	CHECK(info.exit.reason == HV_EXIT_FAULT);
+	CHECK(info.exit.u.fault.kind == HV_FAULT_UNMAPPED);
+	CHECK(info.exit.u.fault.gpa == 0x200000000ull);
+	fw_good_finish(&good, fw_good_count(&good), 5);
+	hv_vm_destroy(wild.vm);
+	hv_vm_destroy(good.vm);
+}
+
+/* Hostile guests one after the other on core 1, next to a good one on core 2. */
+static void fw_hostile(void)
+{
+	static const uint32_t core1[] = { 1 }, core2[] = { 2 };
+	static const struct {
+		hv_event_type_t cause;
+		hv_fault_kind_t kind;
+		uint64_t gpa;
+	} expect[] = {
+		{ HV_EVENT_FAULT, HV_FAULT_EMULATION, 0x09000000 },
+		{ HV_EVENT_FAULT, HV_FAULT_UNMAPPED, 0x09000000 },
+		{ HV_EVENT_FAULT, HV_FAULT_UNMAPPED, 0x70000200 },
+		{ HV_EVENT_GUEST_RESET, HV_FAULT_NONE, 0 },
+		{ HV_EVENT_FAULT, HV_FAULT_UNMAPPED, 0x8000000000ull },
+	};
+	struct fw_vm bad, good;
+	struct fw_vm *b[] = { &bad };
+	hv_stop_info_t info;
+	uint32_t i;
+
+	CHECK(fw_vm_create(&good, "good", FW_GUEST_IMAGE(good), 1, core2) == HV_OK);
+	if (fw_failures)
+		return;
+	CHECK(fw_vm_start(&good) == HV_OK);
+	for (i = 0; i < HV__ARRAY_SIZE(expect); i++) {
+		CHECK(fw_vm_create(&bad, "hostile", FW_GUEST_IMAGE(hostile), 1, core1) == HV_OK);
+		if (fw_failures)
+			break;
+		CHECK(hv_vcpu_set_reg(hv_vcpu_get(bad.vm, 0), HV_ARM64_X(0), i) == HV_OK);
+		CHECK(fw_vm_start(&bad) == HV_OK);
+		fw_vm_wait_all(b, 1);
+		fw_vm_report(&bad);
+		CHECK(fw_cause(&bad, &info) == expect[i].cause);
+		if (expect[i].cause == HV_EVENT_FAULT) {
+			CHECK(info.exit.u.fault.kind == expect[i].kind);
+			CHECK(info.exit.u.fault.gpa == expect[i].gpa);
+		}
+		if (expect[i].cause == HV_EVENT_GUEST_RESET) {
+			/* Reset it as the host would, run it again: the same boot, the same end. */
+			CHECK(hv_vm_reset(bad.vm) == HV_OK);
+			CHECK(fw_vm_start(&bad) == HV_OK);
+			fw_vm_wait_all(b, 1);
+			fw_printf("fw: after hv_vm_reset: ");
+			fw_vm_report(&bad);
+			CHECK(fw_cause(&bad, &info) == HV_EVENT_GUEST_RESET);
+		}
+		hv_vm_destroy(bad.vm);
+	}
+	fw_good_finish(&good, fw_good_count(&good), 3);
+	hv_vm_destroy(good.vm);
+}
+
+#ifdef FW_HAVE_FDT
+#include "linux.h"
+
+/*
+ * Debian's arm64 kernel with a busybox initramfs, both put in RAM by QEMU's generic loader
+ * (tests/el2/linux.sh): two vCPUs on cores 1 and 2 (or one, with "cpus=1"), 256 MiB, the
+ * emulated PL011 as console (or the board's, passed through, with "uart=pt"); with "virtio",
+ * a virtio-blk disk in memory and a virtio-console too. Init prints its marker, uses the
+ * virtio devices if there are any, and powers off.
+ */
+static void fw_linux(const char *cmd)
+{
+	static const uint32_t cores[] = { 1, 2 };
+	static uint8_t disk[1 << 20] __attribute__((aligned(4096)));
+	static struct fw_vm hvc = { .name = "linux-hvc" };
+	static const char sector0[] = "HVLIB-DISK-SECTOR0";
+	static const char written[] = "HVLIB-WRITTEN";
+	hv_virtio_blk_config_t blk = HV_VIRTIO_BLK_CONFIG_INIT;
+	hv_virtio_console_config_t con = HV_VIRTIO_CONSOLE_CONFIG_INIT;
+	struct fw_vm g;
+	struct fw_vm *all[] = { &g };
+	struct fw_linux l = { 0 };
+	size_t i;
+	hv_stop_info_t info;
+	const char *p = cmd, *q = cmd;
+	bool virtio = fw_has(cmd, "virtio");
+	uint32_t vcpus = 2;
+	hv_status_t st;
+
+	while (*p && !(p[0] == 'r' && p[1] == 'd' && p[2] == '='))
+		p++;
+	while (*q && !(q[0] == 'c' && q[1] == 'p' && q[2] == 'u' && q[3] == 's' && q[4] == '='))
+		q++;
+	if (*q && q[5] >= '1' && q[5] <= '2')
+		vcpus = (uint32_t)(q[5] - '0');
+	l.image = (const void *)(uintptr_t)FW_BLOB_KERNEL;
+	l.image_size = FW_BLOB_INITRD - FW_BLOB_KERNEL;
+	l.initrd = (const void *)(uintptr_t)FW_BLOB_INITRD;
+	l.initrd_size = *p ? strtoul(p + 3, NULL, 16) : 0;
+	l.ram_gpa = FW_GUEST_RAM;
+	l.ram_size = 256ull << 20;
+	l.initrd_gpa = FW_GUEST_RAM + (128ull << 20);
+	l.cmdline =
+		virtio ? "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 virtio" :
+			 "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
+	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size,
+			      fw_has(cmd, "uart=pt"));
+	/* A virtio-blk disk in memory, its first sector marked, and a virtio-console. */
+	hv__memset(disk, 0, sizeof(disk));
+	for (i = 0; i < sizeof(sector0); i++)
+		disk[i] = (uint8_t)sector0[i];
+	blk.name = "vda";
+	blk.mmio.base = 0x0a000000;
+	blk.mmio.irq = 48;
+	if (st == HV_OK && virtio)
+		st = hv_blockdev_memory(disk, sizeof(disk), false, &blk.disk);
+	if (st == HV_OK && virtio)
+		st = hv_virtio_blk_add(g.vm, &blk, NULL);
+	con.name = "hvc0";
+	con.mmio.base = 0x0a000200;
+	con.mmio.irq = 49;
+	con.out = fw_vm_console_stream(&hvc);
+	if (st == HV_OK && virtio)
+		st = hv_virtio_console_add(g.vm, &con, NULL);
+	l.virtio_count = virtio ? 2 : 0;
+	l.virtio_base = 0x0a000000;
+	l.virtio_spi = 16;
+	if (st == HV_OK)
+		st = fw_linux_load(&g, &l);
+	fw_printf("fw: linux loaded: %s (initrd %u bytes)\n", hv_status_str(st),
+		  (unsigned)l.initrd_size);
+	CHECK(st == HV_OK);
+	if (st != HV_OK)
+		return;
+	/* Under -icount, the counter says how much of the boot is the firmware's. */
+	fw_printf("fw: linux starts at counter 0x%llx\n", (unsigned long long)fw_ticks());
+	CHECK(fw_vm_start(&g) == HV_OK);
+	fw_vm_wait_all(all, 1);
+	fw_vm_report(&g);
+	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	/* What the guest wrote to its disk's second sector reached the memory behind it. */
+	for (i = 0; i + 1 < sizeof(written) && disk[512 + i] == (uint8_t)written[i]; i++)
+		;
+	if (i + 1 == sizeof(written))
+		fw_printf("fw: disk sector 1 holds what the guest wrote\n");
+	hv_vm_destroy(g.vm);
+}
+#endif
+
+void fw_main(void)
+{
+	char cmd[128];
+	size_t n = fw_cmdline(cmd, sizeof(cmd) - 1);
+	const char *scenario = cmd;
+	size_t i;
+
+	cmd[n] = 0;
+	for (i = 0; i < n; i++)
+		if (cmd[i] == ' ')
+			scenario = &cmd[i + 1];
+	fw_printf("fw: hvlib %s at EL2, scenario '%s'\n", hv_version_str(), scenario);
+	fw_start_cores(3);
+	if (fw_streq(scenario, "mmio"))
+		fw_single("mmio", FW_GUEST_IMAGE(mmio), 1);
+	else if (fw_streq(scenario, "timer"))
+		fw_single("timer", FW_GUEST_IMAGE(timer), 1);
+	else if (fw_streq(scenario, "smp"))
+		fw_single("smp", FW_GUEST_IMAGE(smp), 2);
+	else if (fw_streq(scenario, "wild"))
+		fw_wild();
+	else if (fw_streq(scenario, "hostile"))
+		fw_hostile();
+#ifdef FW_HAVE_FDT
+	else if (fw_streq(scenario, "linux"))
+		fw_linux(cmd);
+#endif
+	else if (fw_streq(scenario, "bench"))
+		fw_single("bench", FW_GUEST_IMAGE(bench), 1);
+	else {
+		fw_printf("fw: unknown scenario\n");
+		fw_failures++;
+	}
+	fw_printf("fw: RESULT: %s\n", fw_failures ? "FAIL" : "PASS");
+	fw_exit(fw_failures ? 1 : 0);
+}
