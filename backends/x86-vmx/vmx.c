@@ -318,6 +318,21 @@ static uint64_t hv_vmx_cr0_real(uint64_t guest)
 	return (guest | fixed0) & hv_vmx_caps.cr0_fixed1 & ~(CR0_CD | CR0_NW);
 }
 
+/* CR0 and CR4 as the guest sees them: its own bits, and the read shadow where we own them. */
+static uint64_t hv_vmx_cr0(void)
+{
+	uint64_t mask = hv_vmx_read(VMCS_CR0_MASK);
+
+	return (hv_vmx_read(VMCS_GUEST_CR0) & ~mask) | (hv_vmx_read(VMCS_CR0_SHADOW) & mask);
+}
+
+static uint64_t hv_vmx_cr4(void)
+{
+	uint64_t mask = hv_vmx_read(VMCS_CR4_MASK);
+
+	return (hv_vmx_read(VMCS_GUEST_CR4) & ~mask) | (hv_vmx_read(VMCS_CR4_SHADOW) & mask);
+}
+
 static uint64_t hv_vmx_cr4_real(uint64_t guest)
 {
 	return (guest | hv_vmx_caps.cr4_fixed0) & hv_vmx_caps.cr4_fixed1;
@@ -389,14 +404,12 @@ static bool hv_vmx_guest_reset(struct hv_vmx_vcpu *xc)
 						      : s == 7	       ? 0x8b
 								       : 0x93);
 	}
-	xc->cr0_shadow = 0x60000010ull;
-	xc->cr4_shadow = 0;
 	ok &= hv_vmx_write(VMCS_GUEST_GDTR_BASE, 0);
 	ok &= hv_vmx_write(VMCS_GUEST_GDTR_LIMIT, 0xffff);
 	ok &= hv_vmx_write(VMCS_GUEST_IDTR_BASE, 0);
 	ok &= hv_vmx_write(VMCS_GUEST_IDTR_LIMIT, 0xffff);
-	ok &= hv_vmx_write(VMCS_GUEST_CR0, hv_vmx_cr0_real(xc->cr0_shadow));
-	ok &= hv_vmx_write(VMCS_CR0_SHADOW, xc->cr0_shadow);
+	ok &= hv_vmx_write(VMCS_GUEST_CR0, hv_vmx_cr0_real(0x60000010ull));
+	ok &= hv_vmx_write(VMCS_CR0_SHADOW, 0x60000010ull);
 	ok &= hv_vmx_write(VMCS_GUEST_CR3, 0);
 	ok &= hv_vmx_write(VMCS_GUEST_CR4, hv_vmx_cr4_real(0));
 	ok &= hv_vmx_write(VMCS_CR4_SHADOW, 0);
@@ -569,7 +582,7 @@ static void hv_vmx_load_pdptes(struct hv_vmx_vcpu *xc)
 	uint64_t pdpte[4] = { 0, 0, 0, 0 };
 	int i;
 
-	if ((xc->cr0_shadow & CR0_PG) && (xc->cr4_shadow & CR4_PAE) && !hv_vmx_long_mode())
+	if ((hv_vmx_cr0() & CR0_PG) && (hv_vmx_cr4() & CR4_PAE) && !hv_vmx_long_mode())
 		hv_vm_read(xc->vm, hv_vmx_read(VMCS_GUEST_CR3) & 0xffffffe0u, pdpte, sizeof(pdpte));
 	for (i = 0; i < 4; i++)
 		hv_vmx_write(VMCS_GUEST_PDPTE(i), pdpte[i]);
@@ -578,19 +591,18 @@ static void hv_vmx_load_pdptes(struct hv_vmx_vcpu *xc)
 /* MOV to CR0 as the guest sees it: false (#GP) for an invalid value. */
 static bool hv_vmx_set_cr0(struct hv_vmx_vcpu *xc, uint64_t v)
 {
-	uint64_t old = xc->cr0_shadow, efer = hv_vmx_read(VMCS_GUEST_EFER);
+	uint64_t old = hv_vmx_cr0(), efer = hv_vmx_read(VMCS_GUEST_EFER);
 
 	v |= CR0_ET;
 	if ((v >> 32) != 0 || ((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
 		return false;
 	if ((v & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
-		if (!(xc->cr4_shadow & CR4_PAE))
+		if (!(hv_vmx_cr4() & CR4_PAE))
 			return false;
 		hv_vmx_set_efer(xc, efer | EFER_LMA);
 	} else if (!(v & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
 		hv_vmx_set_efer(xc, efer & ~EFER_LMA);
 	}
-	xc->cr0_shadow = v;
 	hv_vmx_write(VMCS_CR0_SHADOW, v);
 	hv_vmx_write(VMCS_GUEST_CR0, hv_vmx_cr0_real(v));
 	hv_vmx_load_pdptes(xc);
@@ -602,7 +614,6 @@ static bool hv_vmx_set_cr4(struct hv_vmx_vcpu *xc, uint64_t v)
 	if ((v & CR4_VMXE) || (v & ~hv_vmx_caps.cr4_fixed1) ||
 	    (hv_vmx_long_mode() && !(v & CR4_PAE)))
 		return false;
-	xc->cr4_shadow = v;
 	hv_vmx_write(VMCS_CR4_SHADOW, v);
 	hv_vmx_write(VMCS_GUEST_CR4, hv_vmx_cr4_real(v));
 	hv_vmx_load_pdptes(xc);
@@ -655,7 +666,7 @@ static bool hv_vmx_wrmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t v)
 		uint64_t cur = hv_vmx_read(VMCS_GUEST_EFER);
 
 		if ((v & ~(1ull | EFER_LME | EFER_LMA | EFER_NXE)) != 0 ||
-		    ((xc->cr0_shadow & CR0_PG) && ((v ^ cur) & EFER_LME)))
+		    ((hv_vmx_cr0() & CR0_PG) && ((v ^ cur) & EFER_LME)))
 			return false;
 		hv_vmx_set_efer(xc, (v & ~EFER_LMA) | (cur & EFER_LMA));
 		return true;
@@ -721,7 +732,7 @@ static bool hv_vmx_translate(struct hv_vmx_vcpu *xc, uint64_t la, uint64_t *gpa)
 {
 	uint64_t cr3 = hv_vmx_read(VMCS_GUEST_CR3), e;
 
-	if (!(xc->cr0_shadow & CR0_PG)) {
+	if (!(hv_vmx_cr0() & CR0_PG)) {
 		*gpa = la & 0xffffffffull;
 		return true;
 	}
@@ -733,14 +744,14 @@ static bool hv_vmx_translate(struct hv_vmx_vcpu *xc, uint64_t la, uint64_t *gpa)
 			*gpa = (e & PTE_ADDR & ~0x3fffffffull) | (la & 0x3fffffff);
 			return true;
 		}
-	} else if (xc->cr4_shadow & CR4_PAE) {
+	} else if (hv_vmx_cr4() & CR4_PAE) {
 		e = hv_vmx_read(VMCS_GUEST_PDPTE((la >> 30) & 3));
 		if (!(e & PTE_P))
 			return false;
 	} else {
 		if (!hv_vmx_read_pte(xc, (cr3 & 0xfffff000u) + ((la >> 22) & 1023) * 4, 4, &e))
 			return false;
-		if ((e & PTE_PS) && (xc->cr4_shadow & CR4_PSE)) {
+		if ((e & PTE_PS) && (hv_vmx_cr4() & CR4_PSE)) {
 			*gpa = (e & 0xffc00000u) | ((e & 0x1fe000u) << 19) | (la & 0x3fffff);
 			return true;
 		}
@@ -761,14 +772,13 @@ static bool hv_vmx_translate(struct hv_vmx_vcpu *xc, uint64_t la, uint64_t *gpa)
 	return true;
 }
 
-static enum hv__x86_cpu_mode hv_vmx_cpu_mode(struct hv_vmx_vcpu *xc)
+/* The code size: 64-bit code in IA-32e mode, else CS.D (real mode included: unreal code). */
+static enum hv__x86_cpu_mode hv_vmx_cpu_mode(void)
 {
 	uint64_t ar = hv_vmx_read(VMCS_GUEST_AR(VMX_SEG_CS));
 
 	if (hv_vmx_long_mode() && (ar & (1u << 13)))
 		return HV__X86_MODE_64;
-	if ((xc->cr0_shadow & CR0_PE) && (ar & (1u << 14)))
-		return HV__X86_MODE_32;
 	return (ar & (1u << 14)) ? HV__X86_MODE_32 : HV__X86_MODE_16;
 }
 
@@ -898,11 +908,11 @@ static void hv_vmx_cr_exit(struct hv_vmx_vcpu *xc)
 	} else if (type == 1) { /* MOV from CR */
 		hv_vmx_set_gpr(xc, reg, cr == 3 ? hv_vmx_read(VMCS_GUEST_CR3) : xc->lapic.tpr >> 4);
 	} else if (type == 2) { /* CLTS */
-		ok = hv_vmx_set_cr0(xc, xc->cr0_shadow & ~8ull);
+		ok = hv_vmx_set_cr0(xc, hv_vmx_cr0() & ~8ull);
 	} else { /* LMSW: sets PE, MP, EM, TS; cannot clear PE */
 		uint64_t src = (q >> 16) & 15;
 
-		ok = hv_vmx_set_cr0(xc, (xc->cr0_shadow & ~0xeull) | src | (xc->cr0_shadow & 1));
+		ok = hv_vmx_set_cr0(xc, (hv_vmx_cr0() & ~0xeull) | src | (hv_vmx_cr0() & 1));
 	}
 	if (!ok) {
 		hv_vmx_inject_exception(xc, VEC_GP, 0);
@@ -916,7 +926,7 @@ static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 {
 	uint64_t gpa = hv_vmx_read(VMCS_GUEST_PHYS_ADDR);
 	uint64_t q = hv_vmx_read(VMCS_EXIT_QUALIFICATION);
-	enum hv__x86_cpu_mode mode = hv_vmx_cpu_mode(xc);
+	enum hv__x86_cpu_mode mode = hv_vmx_cpu_mode();
 	struct hv__x86_mmio_insn d;
 	uint8_t bytes[HV__X86_INSN_MAX];
 	size_t n;
@@ -1047,7 +1057,7 @@ static void hv_vmx_prepare_events(struct hv_vmx_vcpu *xc)
 		uint32_t info = INTR_VALID | INTR_TYPE_HW_EXC | (uint32_t)xc->exception;
 
 		/* Real mode has no error codes (and VM entry refuses one there). */
-		if (xc->exception == VEC_GP && (xc->cr0_shadow & CR0_PE)) {
+		if (xc->exception == VEC_GP && (hv_vmx_cr0() & CR0_PE)) {
 			info |= INTR_ERROR;
 			hv_vmx_write(VMCS_ENTRY_EXCEPTION_ERROR, xc->exception_error);
 		}
@@ -1288,9 +1298,9 @@ static hv_status_t hv_vmx_regs(struct hv_vmx_vcpu *xc, const hv_reg_t *regs, uin
 			case REG_GPR: v = xc->g.r[field]; break;
 			case REG_VMCS: v = hv_vmx_read(field); break;
 			case REG_RFLAGS: v = hv_vmx_read(VMCS_GUEST_RFLAGS); break;
-			case REG_CR0: v = xc->cr0_shadow; break;
+			case REG_CR0: v = hv_vmx_cr0(); break;
 			case REG_CR2: v = xc->g.cr2; break;
-			case REG_CR4: v = xc->cr4_shadow; break;
+			case REG_CR4: v = hv_vmx_cr4(); break;
 			case REG_CR8: v = xc->lapic.tpr >> 4; break;
 			case REG_EFER: v = hv_vmx_read(VMCS_GUEST_EFER); break;
 			default: hv_vmx_rdmsr_guest(xc, field, &v); break;
@@ -1304,15 +1314,13 @@ static hv_status_t hv_vmx_regs(struct hv_vmx_vcpu *xc, const hv_reg_t *regs, uin
 		case REG_VMCS: hv_vmx_write(field, v); break;
 		case REG_RFLAGS: hv_vmx_write(VMCS_GUEST_RFLAGS, (v | 2) & 0x3f7fd7ull); break;
 		case REG_CR0:
-			xc->cr0_shadow = v | CR0_ET;
-			hv_vmx_write(VMCS_CR0_SHADOW, xc->cr0_shadow);
-			hv_vmx_write(VMCS_GUEST_CR0, hv_vmx_cr0_real(xc->cr0_shadow));
+			hv_vmx_write(VMCS_CR0_SHADOW, v | CR0_ET);
+			hv_vmx_write(VMCS_GUEST_CR0, hv_vmx_cr0_real(v | CR0_ET));
 			break;
 		case REG_CR2: xc->g.cr2 = v; break;
 		case REG_CR4:
-			xc->cr4_shadow = v & ~CR4_VMXE;
-			hv_vmx_write(VMCS_CR4_SHADOW, xc->cr4_shadow);
-			hv_vmx_write(VMCS_GUEST_CR4, hv_vmx_cr4_real(xc->cr4_shadow));
+			hv_vmx_write(VMCS_CR4_SHADOW, v & ~CR4_VMXE);
+			hv_vmx_write(VMCS_GUEST_CR4, hv_vmx_cr4_real(v & ~CR4_VMXE));
 			break;
 		case REG_CR8: xc->lapic.tpr = (uint32_t)(v & 15) << 4; break;
 		case REG_EFER: hv_vmx_set_efer(xc, v); break;
@@ -1354,7 +1362,6 @@ static const uint16_t hv_vmx_saved[] = {
 
 struct hv_vmx_snapshot {
 	struct hv_vmx_gprs g;
-	uint64_t cr0_shadow, cr4_shadow;
 	uint64_t fields[HV__ARRAY_SIZE(hv_vmx_saved)];
 };
 
@@ -1367,8 +1374,6 @@ static hv_status_t hv_vmx_save(void *cs, void *snapshot)
 	if (!hv_vmx_load(xc))
 		return HV_ERR_BACKEND;
 	s->g = xc->g;
-	s->cr0_shadow = xc->cr0_shadow;
-	s->cr4_shadow = xc->cr4_shadow;
 	for (i = 0; i < HV__ARRAY_SIZE(hv_vmx_saved); i++)
 		s->fields[i] = hv_vmx_read(hv_vmx_saved[i]);
 	return HV_OK;
@@ -1383,8 +1388,6 @@ static hv_status_t hv_vmx_restore(void *cs, const void *snapshot)
 	if (!hv_vmx_load(xc))
 		return HV_ERR_BACKEND;
 	xc->g = s->g;
-	xc->cr0_shadow = s->cr0_shadow;
-	xc->cr4_shadow = s->cr4_shadow;
 	for (i = 0; i < HV__ARRAY_SIZE(hv_vmx_saved); i++)
 		if (!hv_vmx_write(hv_vmx_saved[i], s->fields[i]))
 			return HV_ERR_BACKEND;

@@ -223,7 +223,6 @@ struct hv_vmx_vcpu {
 	uint8_t halted;
 	uint8_t kick; /* atomic */
 	uint8_t *vmcs; /* one page */
-	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes CR0 and CR4 are */
 	uint64_t syscall_msrs[5];        /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE */
 	uint64_t misc_enable;
 	uint64_t slice_end; /* TSC at which this vCPU's slice ends; 0: a new slice */
