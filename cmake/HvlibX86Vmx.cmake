@@ -22,7 +22,7 @@ if(PROJECT_NAME STREQUAL "hvlib_vmx_firmware")
 	function(hv_vmx_firmware)
 		set(root "${_hv_vmx_root}")
 		set(fw "${root}/examples/06-vmx-firmware")
-		set(guests basic doomed survivor timer iso)
+		set(guests basic doomed survivor timer iso bench)
 
 		file(GLOB core CONFIGURE_DEPENDS
 			"${root}/lib/*.c" "${root}/lib/arch/*/*.c" "${root}/lib/devices/*.c"

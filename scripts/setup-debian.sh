@@ -11,6 +11,7 @@ packages=(
 	doxygen
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
 	clang llvm libclang-rt-dev valgrind python3 acpica-tools
+	bochs bochsbios vgabios bochs-x xvfb xauth grub-pc-bin grub-common xorriso mtools
 )
 
 missing=()

@@ -15,5 +15,6 @@ GUEST(doomed)
 GUEST(survivor)
 GUEST(timer)
 GUEST(iso)
+GUEST(bench)
 
 	.section .note.GNU-stack, "", @progbits
