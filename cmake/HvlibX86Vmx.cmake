@@ -7,7 +7,8 @@
 #    as a separate, freestanding project in <build>/vmx-firmware, makes a GRUB ISO and boots
 #    it once in Bochs (cpu model corei7_skylake_x: VMX with EPT and unrestricted guest):
 #      vmx_firmware_boot   build + boot; fixture for the tests below
-#      vmx_basic, vmx_triple_fault, vmx_timer, vmx_isolation   assert on that boot's port-0xE9 log
+#      vmx_basic, vmx_triple_fault, vmx_timer, vmx_hostile, vmx_isolation
+#                          assert on that boot's port-0xE9 log
 #    A machine without the tools skips them (exit 77, with the reason).
 #
 # 2. Included by examples/06-vmx-firmware/CMakeLists.txt (project hvlib_vmx_firmware):
@@ -22,7 +23,7 @@ if(PROJECT_NAME STREQUAL "hvlib_vmx_firmware")
 	function(hv_vmx_firmware)
 		set(root "${_hv_vmx_root}")
 		set(fw "${root}/examples/06-vmx-firmware")
-		set(guests basic doomed survivor timer iso bench)
+		set(guests basic doomed survivor timer iso bench hostile)
 
 		file(GLOB core CONFIGURE_DEPENDS
 			"${root}/lib/*.c" "${root}/lib/arch/*/*.c" "${root}/lib/devices/*.c"
@@ -125,6 +126,8 @@ hv_vmx_scenario(triple_fault
 hv_vmx_scenario(timer
 	"[timer] timer: 5 periodic ticks, none early" "[timer] timer: uart interrupt via ioapic"
 	"[timer] timer: all checks passed")
+hv_vmx_scenario(hostile
+	"[hostile] hostile: every attempt refused")
 hv_vmx_scenario(isolation
 	"[iso1] iso1: memory intact, all checks passed"
 	"[iso2] iso2: memory intact, all checks passed")

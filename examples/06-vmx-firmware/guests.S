@@ -16,5 +16,6 @@ GUEST(survivor)
 GUEST(timer)
 GUEST(iso)
 GUEST(bench)
+GUEST(hostile)
 
 	.section .note.GNU-stack, "", @progbits

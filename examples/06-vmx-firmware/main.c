@@ -24,6 +24,7 @@ GUEST_SYM(survivor);
 GUEST_SYM(timer);
 GUEST_SYM(iso);
 GUEST_SYM(bench);
+GUEST_SYM(hostile);
 #define GUEST_IMAGE(name) guest_##name##_start, (size_t)(guest_##name##_end - guest_##name##_start)
 
 static const hv_backend_t *backend;
@@ -408,6 +409,33 @@ static void scenario_timer(void)
 	destroy(v, 1);
 }
 
+/* A guest that attacks the hypervisor: refused, then stopped alone; the firmware goes on. */
+static void scenario_hostile(void)
+{
+	struct vm *v = &vms[0];
+	hv_stop_info_t info;
+
+	fw_printf("== scenario hostile\n");
+	if (!vm_build(v, "hostile", GUEST_IMAGE(hostile), HV_UNMAPPED_FAULT)) {
+		result("hostile", "cannot build the VM");
+		return;
+	}
+	run_vms(v, 1);
+	info = stop_info(v);
+	fw_printf("hostile: %s, exit %s (%s) at 0x%lx, gpa 0x%lx\n", hv_event_type_str(info.cause),
+		  hv_exit_reason_str(info.exit.reason),
+		  info.exit.reason == HV_EXIT_FAULT ? hv_fault_kind_str(info.exit.u.fault.kind) : "-",
+		  info.exit.pc, info.exit.u.fault.gpa);
+	if (v->exited)
+		result("hostile", "the guest found something it could do");
+	else if (info.cause != HV_EVENT_FAULT || info.exit.reason != HV_EXIT_FAULT ||
+		 info.exit.u.fault.kind != HV_FAULT_EMULATION || info.exit.u.fault.gpa != SCRATCH_GPA)
+		result("hostile", "the unemulated MMIO instruction did not stop the VM");
+	else
+		result("hostile", NULL);
+	destroy(v, 1);
+}
+
 static uint64_t pattern(uint64_t addr, uint64_t id)
 {
 	return addr * 0x9e3779b97f4a7c15ull + id;
@@ -570,6 +598,7 @@ void fw_main(uint32_t mbi)
 	scenario_basic();
 	scenario_triple_fault();
 	scenario_timer();
+	scenario_hostile();
 	scenario_isolation();
 	scenario_bench();
 
