@@ -173,6 +173,10 @@ static hv_status_t hv_vmx_probe(void)
 
 static hv_status_t hv_vmx_check(void)
 {
+#if defined(HVLIB_HOSTED)
+	/* VMX root operation needs ring 0: an operating system's process cannot have it. */
+	return HV_ERR_NO_BACKEND;
+#endif
 	if (hv_vmx_checked == HV_ERR_NOT_FOUND)
 		hv_vmx_checked = hv_vmx_probe();
 	return hv_vmx_checked;
