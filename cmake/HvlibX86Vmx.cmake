@@ -7,7 +7,7 @@
 #    as a separate, freestanding project in <build>/vmx-firmware, makes a GRUB ISO and boots
 #    it once in Bochs (cpu model corei7_skylake_x: VMX with EPT and unrestricted guest):
 #      vmx_firmware_boot   build + boot; fixture for the tests below
-#      vmx_basic, vmx_triple_fault, vmx_timer, vmx_hostile, vmx_isolation
+#      vmx_basic, vmx_triple_fault, vmx_reset, vmx_timer, vmx_hostile, vmx_isolation
 #                          assert on that boot's port-0xE9 log
 #    A machine without the tools skips them (exit 77, with the reason).
 #
@@ -123,6 +123,7 @@ hv_vmx_scenario(basic
 hv_vmx_scenario(triple_fault
 	"[doomed] doomed: triple fault now" "[survivor] survivor: tick 3"
 	"[survivor] survivor: done")
+hv_vmx_scenario(reset "[survivor] survivor: done")
 hv_vmx_scenario(timer
 	"[timer] timer: 5 periodic ticks, none early" "[timer] timer: uart interrupt via ioapic"
 	"[timer] timer: all checks passed")

@@ -387,6 +387,24 @@ static void scenario_triple_fault(void)
 		result("triple_fault", "the survivor never ran after the fault");
 	else
 		result("triple_fault", NULL);
+
+	/* Both back to their boot state (registers of the first start, devices reset): again. */
+	fw_printf("== scenario reset\n");
+	vms[1].exited = false;
+	vms[1].exit_code = 0xff;
+	if (!check(hv_vm_reset(vms[0].vm), "hv_vm_reset doomed") ||
+	    !check(hv_vm_reset(vms[1].vm), "hv_vm_reset survivor")) {
+		result("reset", "hv_vm_reset failed");
+	} else {
+		run_vms(vms, 2);
+		a = stop_info(&vms[0]);
+		if (a.exit.reason != HV_EXIT_FAULT || a.exit.u.fault.kind != HV_FAULT_TRIPLE)
+			result("reset", "the doomed VM did not triple-fault again");
+		else if (!vms[1].exited || vms[1].exit_code != 0)
+			result("reset", "the survivor did not run to its end again");
+		else
+			result("reset", NULL);
+	}
 	destroy(vms, 2);
 }
 
