@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The bare-metal x86 VMX backend: hvlib as the VT-x hypervisor of a machine with no operating
- * system underneath. vmx.c holds VMXON, the VMCS and the exit handlers; ept.c the EPT built
- * from the memory map; apic.c a virtual local APIC (with its timer) and IOAPIC per VM;
+ * system underneath. vmx.c holds VMXON, the VMCS set-up and the run loop; exits.c the exit
+ * handlers and event injection; regs.c registers and snapshots; ept.c the EPT built from the
+ * memory map; apic.c a virtual local APIC (with its timer) per vCPU and an IOAPIC per VM;
  * entry.c the world switch. Freestanding like the core.
  *
  * Requirements on the firmware: 64-bit code at CPL 0 with a GDT that holds a TSS (loaded in
@@ -281,6 +282,75 @@ static inline bool hv_vmx_write(uint64_t field, uint64_t v)
 	return !fail;
 }
 
+/* ---- controls, exit reasons, events ---------------------------------------------------- */
+
+/* A time slice, in TSC ticks: after it, run() returns HV_EXIT_KICK so others can run. */
+#define HV_VMX_SLICE_TSC (1ull << 21)
+
+/* Controls bits (Intel SDM vol. 3, chapter 25). */
+#define PIN_EXT_INT (1u << 0)
+#define PIN_NMI (1u << 3)
+#define PIN_PREEMPT (1u << 6)
+#define PROC_INT_WINDOW (1u << 2)
+#define PROC_HLT (1u << 7)
+#define PROC_CR3_LOAD (1u << 15)
+#define PROC_CR3_STORE (1u << 16)
+#define PROC_CR8_LOAD (1u << 19)
+#define PROC_CR8_STORE (1u << 20)
+#define PROC_UNCOND_IO (1u << 24)
+#define PROC_SECONDARY (1u << 31)
+#define PROC2_EPT (1u << 1)
+#define PROC2_VPID (1u << 5)
+#define PROC2_UNRESTRICTED (1u << 7)
+#define EXIT_HOST_64 (1u << 9)
+#define EXIT_ACK_INT (1u << 15)
+#define EXIT_SAVE_PAT (1u << 18)
+#define EXIT_LOAD_PAT (1u << 19)
+#define EXIT_SAVE_EFER (1u << 20)
+#define EXIT_LOAD_EFER (1u << 21)
+#define ENTRY_IA32E (1u << 9)
+#define ENTRY_LOAD_PAT (1u << 14)
+#define ENTRY_LOAD_EFER (1u << 15)
+
+/* Basic exit reasons. */
+#define EXIT_EXCEPTION 0
+#define EXIT_EXTINT 1
+#define EXIT_TRIPLE_FAULT 2
+#define EXIT_INIT 3
+#define EXIT_SIPI 4
+#define EXIT_INT_WINDOW 7
+#define EXIT_TASK_SWITCH 9
+#define EXIT_CPUID 10
+#define EXIT_GETSEC 11
+#define EXIT_HLT 12
+#define EXIT_INVD 13
+#define EXIT_VMCALL 18
+#define EXIT_VMCLEAR 19
+#define EXIT_VMXON 27
+#define EXIT_CR 28
+#define EXIT_IO 30
+#define EXIT_RDMSR 31
+#define EXIT_WRMSR 32
+#define EXIT_MWAIT 36
+#define EXIT_MONITOR 39
+#define EXIT_PAUSE 40
+#define EXIT_EPT_VIOLATION 48
+#define EXIT_EPT_MISCONFIG 49
+#define EXIT_INVEPT 50
+#define EXIT_PREEMPT 52
+#define EXIT_INVVPID 53
+#define EXIT_WBINVD 54
+#define EXIT_XSETBV 55
+
+#define VEC_UD 6
+#define VEC_GP 13
+#define INTR_VALID (1u << 31)
+#define INTR_ERROR (1u << 11)
+#define INTR_TYPE_EXT 0u
+#define INTR_TYPE_HW_EXC (3u << 8)
+
+enum { PEND_NONE, PEND_PIO, PEND_MMIO, PEND_HYPERCALL };
+
 /* ---- between the files ------------------------------------------------------------------- */
 
 extern struct hv_vmx_caps hv_vmx_caps;
@@ -296,6 +366,39 @@ hv_status_t hv_vmx_ept_map(struct hv_vmx_vm *xv, uint64_t gpa, uint64_t hpa, uin
 			   bool writable);
 void hv_vmx_ept_unmap(struct hv_vmx_vm *xv, uint64_t gpa, uint64_t size);
 void hv_vmx_invept(struct hv_vmx_vm *xv);
+
+/* vmx.c */
+extern struct hv_vmx_vcpu *hv_vmx_msr_owner;
+extern const uint32_t hv_vmx_syscall_msr[5];
+uint64_t hv_vmx_cr0_real(uint64_t guest);
+uint64_t hv_vmx_cr4_real(uint64_t guest);
+uint64_t hv_vmx_cr0(void);
+uint64_t hv_vmx_cr4(void);
+void hv_vmx_invvpid(struct hv_vmx_vcpu *xc);
+bool hv_vmx_load(struct hv_vmx_vcpu *xc);
+void hv_vmx_vcpu_state_reset(struct hv_vmx_vcpu *xc);
+
+/* exits.c */
+bool hv_vmx_rdmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t *v);
+bool hv_vmx_wrmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t v);
+void hv_vmx_set_efer(struct hv_vmx_vcpu *xc, uint64_t efer);
+void hv_vmx_load_pdptes(struct hv_vmx_vcpu *xc);
+void hv_vmx_complete(struct hv_vmx_vcpu *xc, const hv_exit_t *exit);
+void hv_vmx_prepare_events(struct hv_vmx_vcpu *xc);
+bool hv_vmx_handle(struct hv_vmx_vcpu *xc, uint32_t reason, hv_exit_t *exit);
+void hv_vmx_fault(hv_exit_t *exit, hv_fault_kind_t kind, uint64_t gpa, uint64_t detail);
+
+/* regs.c */
+hv_status_t hv_vmx_get_regs(void *cs, const hv_reg_t *regs, uint64_t *values, size_t count);
+hv_status_t hv_vmx_set_regs(void *cs, const hv_reg_t *regs, const uint64_t *values,
+			    size_t count);
+hv_status_t hv_vmx_save(void *cs, void *snapshot);
+hv_status_t hv_vmx_restore(void *cs, const void *snapshot);
+/* What a reset returns a vCPU to: its GPRs and the VMCS guest-state fields regs.c lists. */
+struct hv_vmx_snapshot {
+	struct hv_vmx_gprs g;
+	uint64_t fields[64];
+};
 
 /* apic.c */
 void hv_vmx_lapic_reset(struct hv_vmx_vcpu *xc);
