@@ -9,6 +9,8 @@
 #      vmx_firmware_boot   build + boot; fixture for the tests below
 #      vmx_basic, vmx_triple_fault, vmx_reset, vmx_timer, vmx_hostile, vmx_isolation
 #                          assert on that boot's port-0xE9 log
+#      vmx_refuses_cpu_without_vmx, vmx_refuses_cpu_without_preemption_timer
+#                          boot the same ISO on Bochs CPU models that lack VMX features
 #    A machine without the tools skips them (exit 77, with the reason).
 #
 # 2. Included by examples/06-vmx-firmware/CMakeLists.txt (project hvlib_vmx_firmware):
@@ -115,6 +117,19 @@ function(hv_vmx_scenario name)
 	set_tests_properties(vmx_${name} PROPERTIES
 		LABELS x86-vmx SKIP_RETURN_CODE 77 TIMEOUT 30 FIXTURES_REQUIRED hv_vmx_boot)
 endfunction()
+
+# The same image on CPU models without VMX, and with VMX but no preemption timer.
+function(hv_vmx_refusal name model)
+	add_test(NAME vmx_${name}
+		COMMAND bash "${_hv_vmx_script}" refuse "${_hv_vmx_out}" ${model} ${ARGN})
+	set_tests_properties(vmx_${name} PROPERTIES
+		LABELS x86-vmx SKIP_RETURN_CODE 77 TIMEOUT 300 FIXTURES_REQUIRED hv_vmx_boot)
+endfunction()
+
+hv_vmx_refusal(refuses_cpu_without_vmx athlon64_clawhammer
+	"x86-vmx: the CPU has no VMX (CPUID.1:ECX.VMX is 0)")
+hv_vmx_refusal(refuses_cpu_without_preemption_timer core2_penryn_t9600
+	"x86-vmx: the CPU lacks pin-based controls 0x40")
 
 hv_vmx_scenario(basic
 	"[basic] basic: hello from real mode" "[basic] basic: cpuid ok"

@@ -9,7 +9,10 @@
 #   vmx-test.sh check <out dir> <scenario> <line>...
 #                                               that boot's verdict for <scenario> is PASS and
 #                                               every <line> appears in the log
-#   vmx-test.sh bochs <iso> <log>               just boot an ISO (used by the benchmark)
+#   vmx-test.sh refuse <out dir> <cpu model> <line>...
+#                                               boot that ISO on a CPU model without what
+#                                               the backend needs: refused, with <line>s
+#   vmx-test.sh bochs <iso> <log> [cpu model]   just boot an ISO
 #
 # Exit: 0 pass, 1 fail, 77 skip (a tool is missing: the reason is printed).
 # Environment: HVLIB_VMX_TIMEOUT (seconds for the Bochs run, default 600).
@@ -28,7 +31,7 @@ need() {
 
 # bochs <iso> <log>: one simulation; the firmware ends it by writing "Shutdown" to port 0x8900.
 run_bochs() {
-	local iso="$1" log="$2" dir
+	local iso="$1" log="$2" model="${3:-corei7_skylake_x}" dir
 	need bochs xvfb-run timeout
 	for f in /usr/share/bochs/BIOS-bochs-latest /usr/share/vgabios/vgabios.bin; do
 		if [ ! -f "$f" ]; then
@@ -39,7 +42,7 @@ run_bochs() {
 	dir="$(mktemp -d)"
 	cat >"$dir/bochsrc" <<RC
 megs: 256
-cpu: model=corei7_skylake_x, count=1, ips=50000000
+cpu: model=$model, count=1, ips=50000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path=$iso, status=inserted
@@ -53,7 +56,7 @@ panic: action=fatal
 error: action=report
 RC
 	echo c >"$dir/cont.rc"
-	echo "bochs: $iso (timeout ${HVLIB_VMX_TIMEOUT:-600} s)"
+	echo "bochs: $iso on $model (timeout ${HVLIB_VMX_TIMEOUT:-600} s)"
 	# Bochs's own debugger prompt would wait for input when the simulation ends: none given.
 	nice timeout --kill-after=10 "${HVLIB_VMX_TIMEOUT:-600}" \
 		xvfb-run -a bochs -q -f "$dir/bochsrc" -rc "$dir/cont.rc" </dev/null >"$log" 2>&1
@@ -117,8 +120,26 @@ check)
 	done
 	exit $status
 	;;
+refuse)
+	# The same firmware on a CPU model that lacks what the backend needs: it must say what.
+	out="$2" model="$3"
+	shift 3
+	[ -f "$out/hvfw.iso" ] || { need bochs xvfb-run grub-mkrescue; echo "FAIL: no ISO"; exit 1; }
+	log="$out/bochs-$model.log"
+	run_bochs "$out/hvfw.iso" "$log" "$model"
+	status=0
+	for line in "RESULT backend FAIL: x86-vmx: HV_ERR_NO_BACKEND" "$@"; do
+		if grep -a -q -F -- "$line" "$log"; then
+			echo "seen: $line"
+		else
+			echo "FAIL: not seen: $line"
+			status=1
+		fi
+	done
+	exit $status
+	;;
 bochs)
-	run_bochs "$2" "$3"
+	run_bochs "$2" "$3" "${4:-}"
 	;;
 *)
 	echo "usage: $0 boot <root> <out> | check <out> <scenario> <line>... | bochs <iso> <log>" >&2
