@@ -156,9 +156,17 @@ static void hv_vmx_lapic_ipi(struct hv_vmx_vcpu *xc)
 	}
 }
 
+/*
+ * A guest could ask for a period of a few TSC ticks and have the host do nothing but exits:
+ * periods are at least this long (KVM has the same kind of floor).
+ */
+#define HV_VMX_MIN_TIMER_PERIOD 4096u
+
 static void hv_vmx_timer_start(struct hv_vmx_lapic *a)
 {
 	a->timer_period = (uint64_t)a->timer_initial * hv_vmx_timer_divisor(a);
+	if (a->timer_period < HV_VMX_MIN_TIMER_PERIOD)
+		a->timer_period = HV_VMX_MIN_TIMER_PERIOD;
 	a->timer_deadline = a->timer_initial != 0 ? hv_vmx_rdtsc() + a->timer_period : 0;
 }
 

@@ -132,6 +132,10 @@ static void test_vmx_apic_timer_counts_tsc_through_its_divider(void **state)
 	assert_int_equal(hv_vmx_lapic_pending(&e->cpu), -1);
 	lapic_w(e, 0x380, 0);
 	assert_int_equal(e->cpu.lapic.timer_deadline, 0);
+	/* A period of two ticks would be an exit storm: it is stretched to the floor. */
+	lapic_w(e, 0x3e0, 0xb); /* divide by 1 */
+	lapic_w(e, 0x380, 2);
+	assert_int_equal(e->cpu.lapic.timer_period, HV_VMX_MIN_TIMER_PERIOD);
 }
 
 static void test_vmx_ioapic_routes_level_lines_with_remote_irr(void **state)
