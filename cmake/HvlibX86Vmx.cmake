@@ -7,7 +7,8 @@
 #    as a separate, freestanding project in <build>/vmx-firmware, makes a GRUB ISO and boots
 #    it once in Bochs (cpu model corei7_skylake_x: VMX with EPT and unrestricted guest):
 #      vmx_firmware_boot   build + boot; fixture for the tests below
-#      vmx_basic, vmx_triple_fault, vmx_reset, vmx_timer, vmx_hostile, vmx_isolation
+#      vmx_basic, vmx_triple_fault, vmx_reset, vmx_timer, vmx_hostile, vmx_isolation,
+#      vmx_no_leaks
 #                          assert on that boot's port-0xE9 log
 #      vmx_refuses_cpu_without_vmx, vmx_refuses_cpu_without_preemption_timer
 #                          boot the same ISO on Bochs CPU models that lack VMX features
@@ -144,6 +145,7 @@ hv_vmx_scenario(timer
 	"[timer] timer: all checks passed")
 hv_vmx_scenario(hostile
 	"[hostile] hostile: every attempt refused")
+hv_vmx_scenario(no_leaks)
 hv_vmx_scenario(isolation
 	"[iso1] iso1: memory intact, all checks passed"
 	"[iso2] iso2: memory intact, all checks passed")
