@@ -61,7 +61,9 @@ struct vm {
 	bool line_start;
 	bool exited; /* through the exit port */
 	uint8_t exit_code;
-	unsigned slices;
+	unsigned priority;      /* time slices per round */
+	unsigned slices;        /* slices it ran */
+	unsigned shared_slices; /* of which while every VM of its run_vms() call was running */
 	struct scratch scratch;
 };
 
@@ -248,28 +250,39 @@ static bool vm_build(struct vm *v, const char *name, const uint8_t *image, size_
 }
 
 /*
- * Run VMs round-robin on this core until all have stopped: each runs until its slice ends
- * (HV_EXIT_KICK), every other exit is dispatched as hv_vcpu_run() would.
+ * Run VMs on this core until all have stopped, by priority: in each round a VM gets as many
+ * time slices as its priority. A slice runs the vCPU until the backend ends it
+ * (HV_EXIT_KICK, from the VMX preemption timer); every other exit is dispatched as
+ * hv_vcpu_run() would.
  */
 static void run_vms(struct vm *vms, int n)
 {
 	int i, running = 0;
+	unsigned k;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (vms[i].priority == 0)
+			vms[i].priority = 1;
 		if (check(hv_vm_start(vms[i].vm), "hv_vm_start"))
 			running++;
+	}
 	while (running > 0) {
+		bool all = running == n;
+
 		running = 0;
 		for (i = 0; i < n; i++) {
-			hv_exit_t *exit;
+			for (k = 0; k < vms[i].priority; k++) {
+				hv_exit_t *exit;
 
-			if (hv_vm_get_state(vms[i].vm) != HV_VM_RUNNING)
-				continue;
-			vms[i].slices++;
-			while (hv_vcpu_run_once(vms[i].vcpu, &exit) == HV_OK &&
-			       exit->reason != HV_EXIT_KICK &&
-			       hv_vcpu_dispatch(vms[i].vcpu, exit) == HV_OK)
-				;
+				if (hv_vm_get_state(vms[i].vm) != HV_VM_RUNNING)
+					break;
+				vms[i].slices++;
+				vms[i].shared_slices += all;
+				while (hv_vcpu_run_once(vms[i].vcpu, &exit) == HV_OK &&
+				       exit->reason != HV_EXIT_KICK &&
+				       hv_vcpu_dispatch(vms[i].vcpu, exit) == HV_OK)
+					;
+			}
 			if (hv_vm_get_state(vms[i].vm) == HV_VM_RUNNING)
 				running++;
 		}
@@ -483,6 +496,7 @@ static void scenario_isolation(void)
 			return;
 		}
 	}
+	vms[0].priority = 2; /* iso1 gets two slices for each of iso2's */
 	fw_printf("isolation: iso1 RAM at host 0x%lx, iso2 RAM at host 0x%lx\n",
 		  (uint64_t)(uintptr_t)hva[0], (uint64_t)(uintptr_t)hva[1]);
 	run_vms(vms, 2);
@@ -500,6 +514,11 @@ static void scenario_isolation(void)
 		if (vms[i].slices < 3)
 			why = "the VMs were not time-sliced";
 	}
+	fw_printf("isolation: while both ran, iso1 (priority 2) had %u slices, iso2 (priority 1) "
+		  "%u\n", vms[0].shared_slices, vms[1].shared_slices);
+	if (why == NULL && (vms[0].shared_slices < 2 * vms[1].shared_slices - 2 ||
+			    vms[0].shared_slices > 2 * vms[1].shared_slices + 2))
+		why = "the slices did not follow the priorities";
 	result("isolation", why);
 	destroy(vms, 2);
 }

@@ -50,7 +50,7 @@ long_main:
 	add $8, %r13
 	cmpq $0, (%r13)
 	jne 3b
-	mov $200000, %ecx /* spread the rounds over several time slices */
+	mov $600000, %ecx /* spread the rounds over many time slices */
 4:	loop 4b
 	inc %r12d
 	mov %r12d, %eax
