@@ -134,7 +134,8 @@ hv_vmx_refusal(refuses_cpu_without_preemption_timer core2_penryn_t9600
 
 hv_vmx_scenario(basic
 	"[basic] basic: hello from real mode" "[basic] basic: cpuid ok"
-	"[basic] basic: wrmsr 0x12345 gave #GP" "[basic] basic: long mode"
+	"[basic] basic: wrmsr 0x12345 gave #GP" "[basic] basic: rep outsb"
+	"[basic] basic: rep insb read 16 bytes" "[basic] basic: long mode"
 	"[basic] basic: all checks passed")
 hv_vmx_scenario(triple_fault
 	"[doomed] doomed: triple fault now" "[survivor] survivor: tick 3"

@@ -457,17 +457,129 @@ static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 	return true;
 }
 
+/* Copy between guest linear memory and a buffer, page by page; false if any byte is not RAM. */
+static bool hv_vmx_copy_linear(struct hv_vmx_vcpu *xc, uint64_t la, uint8_t *buf, size_t len,
+			       bool to_guest)
+{
+	while (len > 0) {
+		size_t chunk = HV_PAGE_SIZE - (la & (HV_PAGE_SIZE - 1));
+		uint64_t gpa;
+		hv_status_t st;
+
+		if (chunk > len)
+			chunk = len;
+		if (!hv_vmx_translate(xc, la, &gpa))
+			return false;
+		st = to_guest ? hv_vm_write(xc->vm, gpa, buf, chunk)
+			      : hv_vm_read(xc->vm, gpa, buf, chunk);
+		if (st != HV_OK)
+			return false;
+		la += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/*
+ * INS and OUTS: up to a buffer of elements per exit, forwards; backwards (DF set) one at a
+ * time. A REP instruction whose count is not exhausted is not skipped: the guest executes it
+ * again and exits for the next chunk, so interrupts can come in between, as on hardware.
+ */
+static bool hv_vmx_io_string(struct hv_vmx_vcpu *xc, hv_exit_t *exit, uint64_t q, uint8_t width)
+{
+	struct hv_vmx_pending *p = &xc->pend;
+	uint32_t info = (uint32_t)hv_vmx_read(VMCS_EXIT_INSN_INFO);
+	unsigned asz = (info >> 7) & 7;
+	uint64_t mask = asz == 0 ? 0xffffull : asz == 1 ? 0xffffffffull : ~0ull;
+	bool in = (q & 8) != 0, rep = (q & 32) != 0;
+	uint64_t count = rep ? xc->g.r[1] & mask : 1;
+	unsigned seg = in ? 0 /* ES */ : (info >> 15) & 7;
+	uint64_t idx = in ? xc->g.r[7] : xc->g.r[6];
+	bool back = (hv_vmx_read(VMCS_GUEST_RFLAGS) & (1u << 10)) != 0;
+	uint64_t la;
+
+	if (count == 0) { /* REP with a zero count does nothing */
+		hv_vmx_skip(hv_vmx_read(VMCS_EXIT_INSN_LEN));
+		return false;
+	}
+	if (asz > 2 || seg > 5) {
+		hv_vmx_fault(exit, HV_FAULT_EMULATION, 0, q);
+		return true;
+	}
+	if (back || count > HV_VMX_IO_BUF / width)
+		count = back ? 1 : HV_VMX_IO_BUF / width;
+	la = hv_vmx_read(VMCS_GUEST_BASE(seg)) + (idx & mask);
+	if (hv_vmx_cpu_mode() != HV__X86_MODE_64)
+		la &= 0xffffffffull;
+	if (!in && !hv_vmx_copy_linear(xc, la, xc->io_buf, count * width, false)) {
+		hv_vmx_fault(exit, HV_FAULT_EMULATION, la, q);
+		return true;
+	}
+	exit->reason = HV_EXIT_IO;
+	exit->u.io.port = (uint16_t)(q >> 16);
+	exit->u.io.width = width;
+	exit->u.io.is_write = !in;
+	exit->u.io.count = (uint32_t)count;
+	exit->u.io.buf = count > 1 ? xc->io_buf : NULL;
+	exit->u.io.data = 0;
+	if (count == 1 && !in)
+		hv__memcpy(&exit->u.io.data, xc->io_buf, width);
+	p->kind = PEND_PIO_STRING;
+	p->io_width = width;
+	p->insn_len = (uint8_t)hv_vmx_read(VMCS_EXIT_INSN_LEN);
+	p->str_in = in;
+	p->str_rep = rep;
+	p->str_back = back;
+	p->str_count = (uint32_t)count;
+	p->str_la = la;
+	p->str_mask = mask;
+	return true;
+}
+
+/* The index or count register moved by delta within the address size. */
+static uint64_t hv_vmx_addr_add(uint64_t reg, int64_t delta, uint64_t mask)
+{
+	if (mask == ~0ull)
+		return reg + (uint64_t)delta;
+	if (mask == 0xffffffffull) /* 32-bit writes zero bits 63:32 */
+		return (reg + (uint64_t)delta) & mask;
+	return (reg & ~mask) | ((reg + (uint64_t)delta) & mask);
+}
+
+/* Finish INS/OUTS: store what INS read, move RSI/RDI and RCX, skip the instruction if done. */
+static void hv_vmx_complete_string(struct hv_vmx_vcpu *xc, const hv_exit_t *exit)
+{
+	struct hv_vmx_pending *p = &xc->pend;
+	uint64_t bytes = (uint64_t)p->str_count * p->io_width;
+	int64_t delta = p->str_back ? -(int64_t)bytes : (int64_t)bytes;
+	unsigned idx = p->str_in ? 7 : 6;
+
+	if (p->str_in) {
+		if (p->str_count == 1)
+			hv__memcpy(xc->io_buf, &exit->u.io.data, p->io_width);
+		if (!hv_vmx_copy_linear(xc, p->str_la, xc->io_buf, bytes, true)) {
+			/* The guest moved its buffer away meanwhile: its fault, not ours. */
+			hv_vmx_inject_exception(xc, VEC_GP, 0);
+			return;
+		}
+	}
+	xc->g.r[idx] = hv_vmx_addr_add(xc->g.r[idx], delta, p->str_mask);
+	if (p->str_rep) {
+		xc->g.r[1] = hv_vmx_addr_add(xc->g.r[1], -(int64_t)p->str_count, p->str_mask);
+		if ((xc->g.r[1] & p->str_mask) != 0)
+			return; /* executed again for the rest */
+	}
+	hv_vmx_skip(p->insn_len);
+}
+
 static bool hv_vmx_io_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 {
 	uint64_t q = hv_vmx_read(VMCS_EXIT_QUALIFICATION);
 	uint8_t width = (uint8_t)((q & 7) + 1);
 
-	if (q & 16) { /* INS/OUTS */
-		HV_LOGD("vm %s: vcpu %u: string port I/O is not emulated", hv_vm_name(xc->vm),
-			xc->index);
-		hv_vmx_fault(exit, HV_FAULT_EMULATION, 0, q);
-		return true;
-	}
+	if (q & 16)
+		return hv_vmx_io_string(xc, exit, q, width);
 	exit->reason = HV_EXIT_IO;
 	exit->u.io.port = (uint16_t)(q >> 16);
 	exit->u.io.width = width;
@@ -505,6 +617,11 @@ void hv_vmx_complete(struct hv_vmx_vcpu *xc, const hv_exit_t *exit)
 								  exit->u.mmio.data));
 	} else if (p->kind == PEND_HYPERCALL && exit->reason == HV_EXIT_HYPERCALL) {
 		xc->g.r[0] = exit->u.hypercall.ret;
+	} else if (p->kind == PEND_PIO_STRING) {
+		if (exit->reason == HV_EXIT_IO)
+			hv_vmx_complete_string(xc, exit);
+		p->kind = PEND_NONE;
+		return;
 	}
 	if (p->kind != PEND_NONE)
 		hv_vmx_skip(p->insn_len);

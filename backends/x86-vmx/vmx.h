@@ -54,6 +54,7 @@
 #define VMCS_IDT_VECTORING_INFO 0x4408
 #define VMCS_IDT_VECTORING_ERROR 0x440a
 #define VMCS_EXIT_INSN_LEN 0x440c
+#define VMCS_EXIT_INSN_INFO 0x440e
 #define VMCS_GUEST_LIMIT(s) (0x4800 + 2 * (s))
 #define VMCS_GUEST_GDTR_LIMIT 0x4810
 #define VMCS_GUEST_IDTR_LIMIT 0x4812
@@ -201,12 +202,19 @@ struct hv_vmx_lapic {
 
 /* A load or I/O read to finish, or an instruction to skip, at the next entry. */
 struct hv_vmx_pending {
-	uint8_t kind; /* 0 none, 1 PIO read, 2 MMIO access, 3 skip only */
+	uint8_t kind; /* PEND_* */
 	uint8_t io_width;
 	uint8_t insn_len;
 	uint8_t mmio_load;
 	uint8_t mmio_reg, mmio_high, mmio_reg_width, mmio_sign, mmio_width;
+	/* PEND_PIO_STRING: INS or OUTS, count elements from linear address la on. */
+	uint8_t str_in, str_rep, str_back;
+	uint32_t str_count;
+	uint64_t str_la, str_mask;
 };
+
+/* Bytes of string port I/O moved per exit. */
+#define HV_VMX_IO_BUF 1024
 
 /* Guest GPRs in encoding order (RSP lives in the VMCS), then CR2: entry.c's layout. */
 struct hv_vmx_gprs {
@@ -228,6 +236,7 @@ struct hv_vmx_vcpu {
 	uint64_t misc_enable;
 	uint64_t slice_end; /* TSC at which this vCPU's slice ends; 0: a new slice */
 	struct hv_vmx_pending pend;
+	uint8_t io_buf[HV_VMX_IO_BUF]; /* string port I/O data, handed to the core */
 	uint32_t reinject; /* IDT-vectoring information of the last exit */
 	uint32_t reinject_error, reinject_len;
 	int32_t exception; /* vector of an exception to inject (-1 none), with error code */
@@ -349,7 +358,7 @@ static inline bool hv_vmx_write(uint64_t field, uint64_t v)
 #define INTR_TYPE_EXT 0u
 #define INTR_TYPE_HW_EXC (3u << 8)
 
-enum { PEND_NONE, PEND_PIO, PEND_MMIO, PEND_HYPERCALL };
+enum { PEND_NONE, PEND_PIO, PEND_MMIO, PEND_HYPERCALL, PEND_PIO_STRING };
 
 /* ---- between the files ------------------------------------------------------------------- */
 

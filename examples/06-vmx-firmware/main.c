@@ -61,6 +61,7 @@ struct vm {
 	bool line_start;
 	bool exited; /* through the exit port */
 	uint8_t exit_code;
+	unsigned seq;           /* the counting port's next value */
 	unsigned priority;      /* time slices per round */
 	unsigned slices;        /* slices it ran */
 	unsigned shared_slices; /* of which while every VM of its run_vms() call was running */
@@ -122,6 +123,31 @@ static const hv_device_ops_t null_ops = {
 	.version = HV_DEVICE_OPS_VERSION,
 	.read = exit_read,
 	.write = null_write,
+};
+
+/* Port 0x510: reads give 0, 1, 2, ... (for REP INSB); a write restarts the count. */
+static void seq_read(void *ctx, uint64_t off, uint32_t width, uint64_t *value)
+{
+	struct vm *v = ctx;
+
+	(void)off;
+	(void)width;
+	*value = v->seq++ & 0xff;
+}
+
+static void seq_write(void *ctx, uint64_t off, uint32_t width, uint64_t value)
+{
+	(void)off;
+	(void)width;
+	(void)value;
+	((struct vm *)ctx)->seq = 0;
+}
+
+static const hv_device_ops_t seq_ops = {
+	.struct_size = sizeof(hv_device_ops_t),
+	.version = HV_DEVICE_OPS_VERSION,
+	.read = seq_read,
+	.write = seq_write,
 };
 
 static const hv_device_ops_t exit_ops = {
@@ -238,6 +264,11 @@ static bool vm_build(struct vm *v, const char *name, const uint8_t *image, size_
 	dev.base = 0x80; /* the POST code port: a device that does nothing, for the benchmark */
 	dev.ops = &null_ops;
 	if (!check(hv_device_add(v->vm, &dev, NULL), "post device"))
+		return false;
+	dev.name = "seq";
+	dev.base = 0x510;
+	dev.ops = &seq_ops;
+	if (!check(hv_device_add(v->vm, &dev, NULL), "seq device"))
 		return false;
 	dev.name = "scratch";
 	dev.bus = HV_BUS_MMIO;

@@ -61,7 +61,32 @@ msrs:
 	jmp 3f
 2:	mov $msg_gp_ok, %si
 	call rm_puts
-3:	ENTER_LONG_MODE long_main
+3:	/* String port I/O: REP OUTSB to COM1, REP INSB from the counting port 0x510. */
+	mov $msg_rep, %si
+	mov $msg_rep_end - msg_rep, %cx
+	mov $COM1, %dx
+	rep outsb
+	mov $inbuf, %di
+	mov $16, %cx
+	mov $0x510, %dx
+	rep insb
+	cmp $inbuf + 16, %di
+	jne 5f
+	test %cx, %cx
+	jnz 5f
+	xor %bx, %bx
+4:	cmp %bl, inbuf(%bx)
+	jne 5f
+	inc %bx
+	cmp $16, %bx
+	jne 4b
+	mov $msg_insb_ok, %si
+	call rm_puts
+	jmp 6f
+5:	incl failures
+	mov $msg_insb_bad, %si
+	call rm_puts
+6:	ENTER_LONG_MODE long_main
 
 gp_handler: /* step over the 2-byte WRMSR */
 	push %bp
@@ -168,3 +193,8 @@ msg_cpuid_bad: .asciz "FAIL: cpuid\n"
 msg_apicbase_bad: .asciz "FAIL: IA32_APIC_BASE\n"
 msg_gp_ok: .asciz "basic: wrmsr 0x12345 gave #GP\n"
 msg_gp_bad: .asciz "FAIL: no #GP for wrmsr 0x12345\n"
+msg_rep: .ascii "basic: rep outsb\n"
+msg_rep_end:
+msg_insb_ok: .asciz "basic: rep insb read 16 bytes\n"
+msg_insb_bad: .asciz "FAIL: rep insb\n"
+inbuf: .skip 16
