@@ -8,7 +8,7 @@
 #    it once in Bochs (cpu model corei7_skylake_x: VMX with EPT and unrestricted guest):
 #      vmx_firmware_boot   build + boot; fixture for the tests below
 #      vmx_basic, vmx_triple_fault, vmx_reset, vmx_timer, vmx_hostile, vmx_isolation,
-#      vmx_no_leaks
+#      vmx_smp, vmx_no_leaks
 #                          assert on that boot's port-0xE9 log
 #      vmx_refuses_cpu_without_vmx, vmx_refuses_cpu_without_preemption_timer
 #                          boot the same ISO on Bochs CPU models that lack VMX features
@@ -26,7 +26,7 @@ if(PROJECT_NAME STREQUAL "hvlib_vmx_firmware")
 	function(hv_vmx_firmware)
 		set(root "${_hv_vmx_root}")
 		set(fw "${root}/examples/06-vmx-firmware")
-		set(guests basic doomed survivor timer iso bench hostile)
+		set(guests basic doomed survivor timer iso bench hostile smp)
 
 		file(GLOB core CONFIGURE_DEPENDS
 			"${root}/lib/*.c" "${root}/lib/arch/*/*.c" "${root}/lib/devices/*.c"
@@ -146,6 +146,9 @@ hv_vmx_scenario(timer
 	"[timer] timer: all checks passed")
 hv_vmx_scenario(hostile
 	"[hostile] hostile: every attempt refused")
+hv_vmx_scenario(smp
+	"[smp] smp: boot CPU in real mode" "[smp] smp: AP in real mode"
+	"[smp] smp: the AP started with APIC ID 1")
 hv_vmx_scenario(no_leaks)
 hv_vmx_scenario(isolation
 	"[iso1] iso1: memory intact, all checks passed"

@@ -136,23 +136,35 @@ static void hv_vmx_lapic_eoi(struct hv_vmx_vcpu *xc)
 		hv_vmx_ioapic_eoi(xc->vmx, v);
 }
 
+/* Fixed IPIs, INIT and STARTUP (the AP start-up protocol); other modes are not emulated. */
 static void hv_vmx_lapic_ipi(struct hv_vmx_vcpu *xc)
 {
 	struct hv_vmx_lapic *a = &xc->lapic;
 	uint32_t shorthand = (a->icr_lo >> 18) & 3, dest = a->icr_hi >> 24;
+	uint32_t mode = (a->icr_lo >> 8) & 7;
 	int vector = (int)(a->icr_lo & 0xff);
 	size_t i;
 
-	if (((a->icr_lo >> 8) & 7) != 0)
-		return; /* only fixed delivery: INIT, SIPI, NMI IPIs are not emulated */
+	if (mode == 5 && (a->icr_lo & 0xc000) == 0x8000)
+		return; /* INIT level de-assert: nothing to do */
+	if (mode != 0 && mode != 5 && mode != 6)
+		return;
 	for (i = 0; i < HV_VMX_MAX_VCPUS; i++) {
 		struct hv_vmx_vcpu *t = xc->vmx->vcpus[i];
 
-		if (t == NULL)
+		if (t == NULL || !((shorthand == 0 && t->lapic.id == dest) ||
+				   (shorthand == 1 && t == xc) || shorthand == 2 ||
+				   (shorthand == 3 && t != xc)))
 			continue;
-		if ((shorthand == 0 && t->lapic.id == dest) || (shorthand == 1 && t == xc) ||
-		    shorthand == 2 || (shorthand == 3 && t != xc))
+		if (mode == 0) {
 			hv_vmx_lapic_set_irr(t, vector, false);
+		} else if (t != xc && mode == 5) {
+			t->init_pending = 1;
+			t->sipi_pending = 0;
+		} else if (t != xc && mode == 6 && t->wait_sipi) {
+			t->sipi_vector = (uint8_t)vector;
+			t->sipi_pending = 1;
+		}
 	}
 }
 

@@ -87,7 +87,12 @@ static hv_status_t hv_vmx_regs(struct hv_vmx_vcpu *xc, const hv_reg_t *regs, uin
 		v = in[i];
 		switch (k) {
 		case REG_GPR: xc->g.r[field] = v; break;
-		case REG_VMCS: hv_vmx_write(field, v); break;
+		case REG_VMCS:
+			hv_vmx_write(field, v);
+			/* An AP the host places at an entry point runs from there, no SIPI. */
+			if (field == VMCS_GUEST_RIP)
+				xc->wait_sipi = 0;
+			break;
 		case REG_RFLAGS: hv_vmx_write(VMCS_GUEST_RFLAGS, (v | 2) & 0x3f7fd7ull); break;
 		case REG_CR0:
 			hv_vmx_write(VMCS_CR0_SHADOW, v | CR0_ET);
@@ -149,6 +154,7 @@ hv_status_t hv_vmx_save(void *cs, void *snapshot)
 	if (!hv_vmx_load(xc))
 		return HV_ERR_BACKEND;
 	s->g = xc->g;
+	s->wait_sipi = xc->wait_sipi;
 	for (i = 0; i < HV__ARRAY_SIZE(hv_vmx_saved); i++)
 		s->fields[i] = hv_vmx_read(hv_vmx_saved[i]);
 	return HV_OK;
@@ -163,6 +169,9 @@ hv_status_t hv_vmx_restore(void *cs, const void *snapshot)
 	if (!hv_vmx_load(xc))
 		return HV_ERR_BACKEND;
 	xc->g = s->g;
+	xc->wait_sipi = s->wait_sipi;
+	xc->init_pending = 0;
+	xc->sipi_pending = 0;
 	for (i = 0; i < HV__ARRAY_SIZE(hv_vmx_saved); i++)
 		if (!hv_vmx_write(hv_vmx_saved[i], s->fields[i]))
 			return HV_ERR_BACKEND;

@@ -449,6 +449,7 @@ static hv_status_t hv_vmx_vcpu_init(hv_vcpu_t *vcpu, void *vs, void *cs)
 		hv__ram_free(xc->vmcs, HV_PAGE_SIZE);
 		return HV_ERR_BACKEND;
 	}
+	xc->wait_sipi = xc->index != 0; /* APs wait for INIT and STARTUP, as on a PC */
 	xv->vcpus[xc->index] = xc;
 	return HV_OK;
 }
@@ -490,6 +491,25 @@ static hv_status_t hv_vmx_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 	hv_vmx_complete(xc, exit);
 	exit->pc = 0;
 	exit->hw_reason = 0;
+	if (xc->init_pending) {
+		xc->init_pending = 0;
+		hv_vmx_vcpu_state_reset(xc);
+		if (!hv_vmx_guest_reset(xc))
+			return HV_ERR_BACKEND;
+		xc->wait_sipi = 1;
+	}
+	if (xc->wait_sipi) {
+		if (!xc->sipi_pending) {
+			exit->reason = HV_EXIT_KICK; /* nothing to run yet: let others run */
+			return HV_OK;
+		}
+		/* STARTUP: real mode at vector:0000. */
+		hv_vmx_write(VMCS_GUEST_SEL(VMX_SEG_CS), (uint64_t)xc->sipi_vector << 8);
+		hv_vmx_write(VMCS_GUEST_BASE(VMX_SEG_CS), (uint64_t)xc->sipi_vector << 12);
+		hv_vmx_write(VMCS_GUEST_RIP, 0);
+		xc->wait_sipi = 0;
+		xc->sipi_pending = 0;
+	}
 	hv_vmx_load_msrs(xc);
 	if (xc->slice_end == 0)
 		xc->slice_end = hv_vmx_rdtsc() + HV_VMX_SLICE_TSC;

@@ -231,6 +231,9 @@ struct hv_vmx_vcpu {
 	uint8_t launched;
 	uint8_t halted;
 	uint8_t kick; /* atomic */
+	uint8_t wait_sipi;    /* an AP before its STARTUP IPI */
+	uint8_t init_pending; /* an INIT IPI arrived: reset at the next run */
+	uint8_t sipi_pending, sipi_vector;
 	uint8_t *vmcs; /* one page */
 	uint64_t syscall_msrs[5];        /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE */
 	uint64_t misc_enable;
@@ -407,6 +410,7 @@ hv_status_t hv_vmx_restore(void *cs, const void *snapshot);
 struct hv_vmx_snapshot {
 	struct hv_vmx_gprs g;
 	uint64_t fields[64];
+	uint8_t wait_sipi;
 };
 
 /* apic.c */

@@ -17,5 +17,6 @@ GUEST(timer)
 GUEST(iso)
 GUEST(bench)
 GUEST(hostile)
+GUEST(smp)
 
 	.section .note.GNU-stack, "", @progbits

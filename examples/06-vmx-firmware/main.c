@@ -25,6 +25,7 @@ GUEST_SYM(timer);
 GUEST_SYM(iso);
 GUEST_SYM(bench);
 GUEST_SYM(hostile);
+GUEST_SYM(smp);
 #define GUEST_IMAGE(name) guest_##name##_start, (size_t)(guest_##name##_end - guest_##name##_start)
 
 static const hv_backend_t *backend;
@@ -57,7 +58,8 @@ struct scratch {
 struct vm {
 	const char *name;
 	hv_vm_t *vm;
-	hv_vcpu_t *vcpu;
+	hv_vcpu_t *vcpu;     /* the boot vCPU */
+	hv_vcpu_t *ap;       /* a second vCPU, or NULL */
 	bool line_start;
 	bool exited; /* through the exit port */
 	uint8_t exit_code;
@@ -307,12 +309,16 @@ static void run_vms(struct vm *vms, int n)
 
 				if (hv_vm_get_state(vms[i].vm) != HV_VM_RUNNING)
 					break;
+				hv_vcpu_t *cpus[2] = { vms[i].vcpu, vms[i].ap };
+				unsigned c;
+
 				vms[i].slices++;
 				vms[i].shared_slices += all;
-				while (hv_vcpu_run_once(vms[i].vcpu, &exit) == HV_OK &&
-				       exit->reason != HV_EXIT_KICK &&
-				       hv_vcpu_dispatch(vms[i].vcpu, exit) == HV_OK)
-					;
+				for (c = 0; c < 2 && cpus[c] != NULL; c++)
+					while (hv_vcpu_run_once(cpus[c], &exit) == HV_OK &&
+					       exit->reason != HV_EXIT_KICK &&
+					       hv_vcpu_dispatch(cpus[c], exit) == HV_OK)
+						;
 			}
 			if (hv_vm_get_state(vms[i].vm) == HV_VM_RUNNING)
 				running++;
@@ -598,6 +604,37 @@ static void scenario_bench(void)
 	destroy(v, 1);
 }
 
+/* Two vCPUs of one VM on this core: the AP starts on INIT and STARTUP IPIs only. */
+static void scenario_smp(void)
+{
+	struct vm *v = &vms[0];
+
+	fw_printf("== scenario smp\n");
+	if (!vm_build(v, "smp", GUEST_IMAGE(smp), HV_UNMAPPED_FAULT) ||
+	    !check(hv_vcpu_create(v->vm, 1, &v->ap), "hv_vcpu_create 1")) {
+		result("smp", "cannot build the VM");
+		return;
+	}
+	run_vms(v, 1);
+	{
+		hv_stop_info_t info = stop_info(v);
+
+		fw_printf("smp: %s on vcpu %u, exit %s at 0x%lx (fault gpa 0x%lx), code 0x%x\n",
+			  hv_event_type_str(info.cause), info.vcpu_index,
+			  hv_exit_reason_str(info.exit.reason), info.exit.pc,
+			  info.exit.u.fault.gpa, v->exit_code);
+	}
+	if (!v->exited)
+		result("smp", "the guest did not finish");
+	else if (v->exit_code == 0x55)
+		result("smp", "the AP ran from the reset vector");
+	else if (v->exit_code != 0)
+		result("smp", "the AP did not start as it should");
+	else
+		result("smp", NULL);
+	destroy(v, 1);
+}
+
 /* ---- entry ------------------------------------------------------------------------------- */
 
 extern uint8_t __image_end[];
@@ -671,6 +708,7 @@ void fw_main(uint32_t mbi)
 	scenario_triple_fault();
 	scenario_timer();
 	scenario_hostile();
+	scenario_smp();
 	scenario_isolation();
 	scenario_bench();
 
