@@ -86,7 +86,8 @@ hv_status_t hv_vmx_ept_map(struct hv_vmx_vm *xv, uint64_t gpa, uint64_t hpa, uin
 
 	while (done < size) {
 		uint64_t g = gpa + done, h = hpa + done;
-		bool large = (g & (SZ_2M - 1)) == 0 && (h & (SZ_2M - 1)) == 0 && size - done >= SZ_2M;
+		bool large =
+			(g & (SZ_2M - 1)) == 0 && (h & (SZ_2M - 1)) == 0 && size - done >= SZ_2M;
 		uint64_t *e = hv_vmx_ept_slot(xv, g, large ? 2 : 1, true);
 
 		if (e == NULL) {

@@ -13,14 +13,14 @@
 
 struct hv_vmx_caps hv_vmx_caps;
 static hv_status_t hv_vmx_checked = HV_ERR_NOT_FOUND; /* not yet checked */
-static uint32_t hv_vmx_users;                        /* VMs alive: VMX is on while > 0 */
+static uint32_t hv_vmx_users;                         /* VMs alive: VMX is on while > 0 */
 static uint8_t *hv_vmx_region;
-static struct hv_vmx_vcpu *hv_vmx_current;    /* whose VMCS is current on this CPU */
-struct hv_vmx_vcpu *hv_vmx_msr_owner; /* whose SYSCALL MSRs are loaded */
+static struct hv_vmx_vcpu *hv_vmx_current; /* whose VMCS is current on this CPU */
+struct hv_vmx_vcpu *hv_vmx_msr_owner;      /* whose SYSCALL MSRs are loaded */
 static uint16_t hv_vmx_next_vpid = 1;
 
 const uint32_t hv_vmx_syscall_msr[5] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
-						MSR_KERNEL_GS_BASE };
+					 MSR_KERNEL_GS_BASE };
 
 /* ---- capabilities and VMXON -------------------------------------------------------------- */
 
@@ -79,7 +79,7 @@ static hv_status_t hv_vmx_probe(void)
 	    !hv_vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY : MSR_IA32_VMX_ENTRY,
 			   ENTRY_LOAD_PAT | ENTRY_LOAD_EFER | ENTRY_IA32E, "VM-entry", &c->entry))
 		return HV_ERR_NO_BACKEND;
-	c->entry &= ~ENTRY_IA32E; /* set while the guest is in IA-32e mode */
+	c->entry &= ~ENTRY_IA32E;    /* set while the guest is in IA-32e mode */
 	c->proc &= ~PROC_INT_WINDOW; /* set while an interrupt waits for the guest */
 	c->ept_vpid = hv_vmx_rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	if (!(c->ept_vpid & (1ull << 6)) || !(c->ept_vpid & (1ull << 14))) {
@@ -121,8 +121,8 @@ static hv_status_t hv_vmx_caps_fn(hv_backend_caps_t *caps)
 
 	if (st != HV_OK)
 		return st;
-	caps->flags = HV_CAP_IRQCHIP | HV_CAP_MSI | HV_CAP_READONLY_MEM | HV_CAP_PIO |
-		      HV_CAP_MULTI_VM;
+	caps->flags =
+		HV_CAP_IRQCHIP | HV_CAP_MSI | HV_CAP_READONLY_MEM | HV_CAP_PIO | HV_CAP_MULTI_VM;
 	caps->max_vcpus = HV_VMX_MAX_VCPUS;
 	caps->max_regions = 1024;
 	caps->irq_inputs = HV_VMX_IOAPIC_PINS;
@@ -289,18 +289,18 @@ static bool hv_vmx_host_state(void)
 	bool ok = true;
 
 	__asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
-	__asm__ volatile("mov %%cs, %0; mov %%ss, %1; mov %%ds, %2; mov %%es, %3" : "=r"(cs),
-			 "=r"(ss), "=r"(ds), "=r"(es));
+	__asm__ volatile("mov %%cs, %0; mov %%ss, %1; mov %%ds, %2; mov %%es, %3"
+			 : "=r"(cs), "=r"(ss), "=r"(ds), "=r"(es));
 	__asm__ volatile("mov %%fs, %0; mov %%gs, %1; str %2" : "=r"(fs), "=r"(gs), "=r"(tr));
-	__asm__ volatile("mov %%cr0, %0; mov %%cr3, %1; mov %%cr4, %2" : "=r"(cr0), "=r"(cr3),
-			 "=r"(cr4));
+	__asm__ volatile("mov %%cr0, %0; mov %%cr3, %1; mov %%cr4, %2"
+			 : "=r"(cr0), "=r"(cr3), "=r"(cr4));
 	if (tr == 0) {
 		HV_LOGE("x86-vmx: the firmware has no task register loaded; VM exits need one");
 		return false;
 	}
 	d = (const uint8_t *)(uintptr_t)(gdtr.base + (tr & ~7u));
 	tr_base = (uint64_t)d[2] | (uint64_t)d[3] << 8 | (uint64_t)d[4] << 16 |
-		  (uint64_t)d[7] << 24 | (uint64_t)*(const uint32_t *)(d + 8) << 32;
+		  (uint64_t)d[7] << 24 | (uint64_t) * (const uint32_t *)(d + 8) << 32;
 	ok &= hv_vmx_write(VMCS_HOST_CS_SEL, cs & 0xf8);
 	ok &= hv_vmx_write(VMCS_HOST_SS_SEL, ss & 0xf8);
 	ok &= hv_vmx_write(VMCS_HOST_DS_SEL, ds & 0xf8);
@@ -336,10 +336,10 @@ static bool hv_vmx_guest_reset(struct hv_vmx_vcpu *xc)
 		ok &= hv_vmx_write(VMCS_GUEST_SEL(s), s == VMX_SEG_CS ? 0xf000 : 0);
 		ok &= hv_vmx_write(VMCS_GUEST_BASE(s), s == VMX_SEG_CS ? 0xffff0000ull : 0);
 		ok &= hv_vmx_write(VMCS_GUEST_LIMIT(s), 0xffff);
-		ok &= hv_vmx_write(VMCS_GUEST_AR(s), s == VMX_SEG_CS ? 0x9b
-						      : s == 6	       ? 0x82
-						      : s == 7	       ? 0x8b
-								       : 0x93);
+		ok &= hv_vmx_write(VMCS_GUEST_AR(s), s == VMX_SEG_CS ? 0x9b :
+						     s == 6          ? 0x82 :
+						     s == 7          ? 0x8b :
+								       0x93);
 	}
 	ok &= hv_vmx_write(VMCS_GUEST_GDTR_BASE, 0);
 	ok &= hv_vmx_write(VMCS_GUEST_GDTR_LIMIT, 0xffff);

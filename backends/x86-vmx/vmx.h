@@ -194,7 +194,7 @@ struct hv_vmx_lapic {
 	uint32_t esr;
 	uint32_t icr_lo, icr_hi;
 	uint32_t timer_initial;
-	uint32_t timer_divide; /* the register's value */
+	uint32_t timer_divide;   /* the register's value */
 	uint64_t timer_deadline; /* TSC; 0 when not armed */
 	uint64_t timer_period;   /* TSC ticks of one period */
 	uint32_t irr[8], isr[8], tmr[8];
@@ -230,17 +230,17 @@ struct hv_vmx_vcpu {
 	uint16_t vpid;
 	uint8_t launched;
 	uint8_t halted;
-	uint8_t kick; /* atomic */
+	uint8_t kick;         /* atomic */
 	uint8_t wait_sipi;    /* an AP before its STARTUP IPI */
 	uint8_t init_pending; /* an INIT IPI arrived: reset at the next run */
 	uint8_t sipi_pending, sipi_vector;
-	uint8_t *vmcs; /* one page */
-	uint64_t syscall_msrs[5];        /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE */
+	uint8_t *vmcs;            /* one page */
+	uint64_t syscall_msrs[5]; /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE */
 	uint64_t misc_enable;
 	uint64_t slice_end; /* TSC at which this vCPU's slice ends; 0: a new slice */
 	struct hv_vmx_pending pend;
 	uint8_t io_buf[HV_VMX_IO_BUF]; /* string port I/O data, handed to the core */
-	uint32_t reinject; /* IDT-vectoring information of the last exit */
+	uint32_t reinject;             /* IDT-vectoring information of the last exit */
 	uint32_t reinject_error, reinject_len;
 	int32_t exception; /* vector of an exception to inject (-1 none), with error code */
 	uint32_t exception_error;
@@ -273,7 +273,8 @@ static inline uint64_t hv_vmx_rdtsc(void)
 
 static inline void hv_vmx_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
 			 : "a"(leaf), "c"(sub));
 }
 
@@ -402,8 +403,7 @@ void hv_vmx_fault(hv_exit_t *exit, hv_fault_kind_t kind, uint64_t gpa, uint64_t 
 
 /* regs.c */
 hv_status_t hv_vmx_get_regs(void *cs, const hv_reg_t *regs, uint64_t *values, size_t count);
-hv_status_t hv_vmx_set_regs(void *cs, const hv_reg_t *regs, const uint64_t *values,
-			    size_t count);
+hv_status_t hv_vmx_set_regs(void *cs, const hv_reg_t *regs, const uint64_t *values, size_t count);
 hv_status_t hv_vmx_save(void *cs, void *snapshot);
 hv_status_t hv_vmx_restore(void *cs, const void *snapshot);
 /* What a reset returns a vCPU to: its GPRs and the VMCS guest-state fields regs.c lists. */

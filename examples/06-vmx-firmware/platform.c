@@ -82,7 +82,8 @@ static void heap_insert(uint64_t start, uint64_t size)
 	}
 	if (pp != &heap_list) {
 		struct free_block *prev =
-			(struct free_block *)((uint8_t *)pp - __builtin_offsetof(struct free_block, next));
+			(struct free_block *)((uint8_t *)pp -
+					      __builtin_offsetof(struct free_block, next));
 
 		if ((uint64_t)(uintptr_t)prev + prev->size == start) {
 			prev->size += b->size;

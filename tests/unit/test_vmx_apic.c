@@ -94,7 +94,7 @@ static void test_vmx_apic_delivers_by_priority_and_eoi_unblocks(void **state)
 	hv_vmx_lapic_accept(&e->cpu, 0x90);
 	/* 0x41 is of a lower class than the one in service: it waits. */
 	assert_int_equal(hv_vmx_lapic_pending(&e->cpu), -1);
-	assert_int_equal(lapic_r(e, 0xa0), 0x90); /* PPR */
+	assert_int_equal(lapic_r(e, 0xa0), 0x90);                 /* PPR */
 	assert_int_equal(lapic_r(e, 0x100 + 4 * 0x10), 1u << 16); /* ISR bit 0x90 */
 	lapic_w(e, 0xb0, 0);
 	assert_int_equal(hv_vmx_lapic_pending(&e->cpu), 0x41);
@@ -111,8 +111,8 @@ static void test_vmx_apic_timer_counts_tsc_through_its_divider(void **state)
 	uint64_t now;
 
 	lapic_w(e, 0xf0, 0x1ff);
-	lapic_w(e, 0x3e0, 0x3);        /* divide by 16 */
-	lapic_w(e, 0x320, 0x20050);    /* periodic, vector 0x50 */
+	lapic_w(e, 0x3e0, 0x3);     /* divide by 16 */
+	lapic_w(e, 0x320, 0x20050); /* periodic, vector 0x50 */
 	lapic_w(e, 0x380, 1000000);
 	assert_int_equal(e->cpu.lapic.timer_period, 16000000u);
 	assert_true(lapic_r(e, 0x390) <= 1000000u);

@@ -4,13 +4,13 @@
 
 #include "arch/x86/insn.h"
 
-#define DECODE(mode, ...)                                                                         \
-	({                                                                                        \
-		static const uint8_t _b[] = { __VA_ARGS__ };                                      \
-		struct hv__x86_mmio_insn _d;                                                      \
-		assert_int_equal(hv__x86_decode_mmio(_b, sizeof(_b), (mode), &_d), HV_OK);        \
-		assert_int_equal(_d.length, sizeof(_b));                                          \
-		_d;                                                                               \
+#define DECODE(mode, ...)                                                                  \
+	({                                                                                 \
+		static const uint8_t _b[] = { __VA_ARGS__ };                               \
+		struct hv__x86_mmio_insn _d;                                               \
+		assert_int_equal(hv__x86_decode_mmio(_b, sizeof(_b), (mode), &_d), HV_OK); \
+		assert_int_equal(_d.length, sizeof(_b));                                   \
+		_d;                                                                        \
 	})
 
 static void test_x86_insn_decodes_store_of_32bit_register(void **state)
@@ -172,8 +172,8 @@ static void test_x86_insn_uses_16bit_addressing_in_real_mode(void **state)
 
 static void test_x86_insn_refuses_what_it_does_not_know(void **state)
 {
-	static const uint8_t reg_form[] = { 0x89, 0xc8 };   /* mov %ecx,%eax */
-	static const uint8_t add[] = { 0x01, 0x08 };        /* add %ecx,(%rax) */
+	static const uint8_t reg_form[] = { 0x89, 0xc8 }; /* mov %ecx,%eax */
+	static const uint8_t add[] = { 0x01, 0x08 };      /* add %ecx,(%rax) */
 	static const uint8_t c7_not0[] = { 0xc7, 0x08, 0, 0, 0, 0 };
 	static const uint8_t rex_not_last[] = { 0x48, 0x66, 0x89, 0x08 };
 	struct hv__x86_mmio_insn d = { 0 };
@@ -185,9 +185,9 @@ static void test_x86_insn_refuses_what_it_does_not_know(void **state)
 			 HV_ERR_UNSUPPORTED);
 	assert_int_equal(hv__x86_decode_mmio(c7_not0, sizeof(c7_not0), HV__X86_MODE_64, &d),
 			 HV_ERR_UNSUPPORTED);
-	assert_int_equal(hv__x86_decode_mmio(rex_not_last, sizeof(rex_not_last), HV__X86_MODE_64,
-					     &d),
-			 HV_ERR_UNSUPPORTED);
+	assert_int_equal(
+		hv__x86_decode_mmio(rex_not_last, sizeof(rex_not_last), HV__X86_MODE_64, &d),
+		HV_ERR_UNSUPPORTED);
 	assert_int_equal(hv__x86_decode_mmio(NULL, 1, HV__X86_MODE_64, &d), HV_ERR_INVALID_ARG);
 	assert_int_equal(hv__x86_decode_mmio(add, sizeof(add), (enum hv__x86_cpu_mode)8, &d),
 			 HV_ERR_INVALID_ARG);
@@ -195,7 +195,7 @@ static void test_x86_insn_refuses_what_it_does_not_know(void **state)
 
 static void test_x86_insn_refuses_truncated_bytes_and_overlong_prefixes(void **state)
 {
-	static const uint8_t trunc_disp[] = { 0x89, 0x80, 0x00, 0x01 };    /* disp32 cut short */
+	static const uint8_t trunc_disp[] = { 0x89, 0x80, 0x00, 0x01 };      /* disp32 cut short */
 	static const uint8_t trunc_imm[] = { 0xc7, 0x00, 0x01, 0x02, 0x03 }; /* imm32 cut */
 	static const uint8_t trunc_sib[] = { 0x89, 0x04 };
 	uint8_t prefixes[HV__X86_INSN_MAX + 2];

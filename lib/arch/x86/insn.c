@@ -201,9 +201,9 @@ static uint64_t hv__x86_mask(unsigned width)
 
 uint64_t hv__x86_mmio_store_value(const struct hv__x86_mmio_insn *insn, uint64_t reg_value)
 {
-	uint64_t v = insn->reg == HV__X86_NO_REG ? insn->imm
-		     : insn->high_byte		  ? reg_value >> 8
-						  : reg_value;
+	uint64_t v = insn->reg == HV__X86_NO_REG ? insn->imm :
+		     insn->high_byte             ? reg_value >> 8 :
+						   reg_value;
 
 	return v & hv__x86_mask(insn->width);
 }
