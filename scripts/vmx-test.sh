@@ -15,7 +15,8 @@
 #   vmx-test.sh bochs <iso> <log> [cpu model]   just boot an ISO
 #
 # Exit: 0 pass, 1 fail, 77 skip (a tool is missing: the reason is printed).
-# Environment: HVLIB_VMX_TIMEOUT (seconds for the Bochs run, default 600).
+# Environment: HVLIB_VMX_TIMEOUT (seconds for one Bochs run, default 300; a normal one takes
+# 5-40 s).
 set -uo pipefail
 
 need() {
@@ -56,9 +57,9 @@ panic: action=fatal
 error: action=report
 RC
 	echo c >"$dir/cont.rc"
-	echo "bochs: $iso on $model (timeout ${HVLIB_VMX_TIMEOUT:-600} s)"
+	echo "bochs: $iso on $model (timeout ${HVLIB_VMX_TIMEOUT:-300} s)"
 	# Bochs's own debugger prompt would wait for input when the simulation ends: none given.
-	nice timeout --kill-after=10 "${HVLIB_VMX_TIMEOUT:-600}" \
+	nice timeout --kill-after=10 "${HVLIB_VMX_TIMEOUT:-300}" \
 		xvfb-run -a bochs -q -f "$dir/bochsrc" -rc "$dir/cont.rc" </dev/null >"$log" 2>&1
 	local rc=$?
 	tail -n 5 "$dir/bochs-internal.log" >"$log.internal" 2>/dev/null
