@@ -12,6 +12,7 @@ packages=(
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-system-arm
 	clang llvm libclang-rt-dev valgrind python3 acpica-tools
 	cpio
+	bochs bochsbios vgabios bochs-x xvfb xauth grub-pc-bin grub-common xorriso mtools
 )
 
 missing=()
