@@ -6,7 +6,8 @@
 # marker with the number of CPUs online and powers off (PSCI SYSTEM_OFF).
 #   boot   (default) 2 vCPUs; the marker must say CPUs 0-1 are online; with a virtio-blk disk
 #          (in the firmware's memory: init reads its first sector and writes the second, which
-#          the firmware checks) and a virtio-console (init writes to /dev/hvc0).
+#          the firmware checks) and a virtio-console (init writes to /dev/hvc0); meanwhile a
+#          small guest on core 3 tries to read Linux's RAM and must stop alone.
 #   bench  the figure of issue 5: instructions from power-on to init's marker, under QEMU
 #          -icount shift=0,sleep=off, for the same kernel, initramfs, command line and device
 #          tree (tests/el2/mkdtb.c) on the bare board (QEMU's virt at EL1, 256 MiB) and as a
@@ -92,10 +93,11 @@ size="$(stat -c %s "$work/initrd.gz")"
 loaders="-device loader,file=$kernel,addr=0x70000000,force-raw=on -device loader,file=$work/initrd.gz,addr=0x78000000,force-raw=on"
 if [ "$mode" = boot ]; then
 	HVLIB_EL2_TIMEOUT="${HVLIB_EL2_TIMEOUT:-240}" HVLIB_EL2_QEMU_ARGS="$loaders" \
-		bash "$root/tests/el2/run.sh" "$fw" "virtio rd=$(printf '%x' "$size") linux" \
+		bash "$root/tests/el2/run.sh" "$fw" "spy virtio rd=$(printf '%x' "$size") linux" \
 		"HVLIB-MARKER cntvct" "HVLIB-INIT-OK cpus online: 0-1" \
 		"disk: HVLIB-DISK-SECTOR0" "\[linux-hvc\] HVLIB-HVC-OK" \
-		"vm linux stopped: guest shutdown" "fw: disk sector 1 holds what the guest wrote"
+		"vm linux stopped: guest shutdown" "fw: disk sector 1 holds what the guest wrote" \
+		"vm spy stopped: fault \\(access to unmapped address"
 	exit $?
 fi
 

@@ -19,6 +19,7 @@ FW_GUEST(wild);
 FW_GUEST(good);
 FW_GUEST(bench);
 FW_GUEST(hostile);
+FW_GUEST(spy);
 
 static int fw_failures;
 
@@ -208,7 +209,8 @@ static void fw_hostile(void)
  * Debian's arm64 kernel with a busybox initramfs, both put in RAM by QEMU's generic loader
  * (tests/el2/linux.sh): two vCPUs on cores 1 and 2 (or one, with "cpus=1"), 256 MiB, the
  * emulated PL011 as console (or the board's, passed through, with "uart=pt"); with "virtio",
- * a virtio-blk disk in memory and a virtio-console too. Init prints its marker, uses the
+ * a virtio-blk disk in memory and a virtio-console too; with "spy", a small guest on core 3
+ * meanwhile tries to read Linux's RAM and must stop alone. Init prints its marker, uses the
  * virtio devices if there are any, and powers off.
  */
 static void fw_linux(const char *cmd)
@@ -227,6 +229,8 @@ static void fw_linux(const char *cmd)
 	hv_stop_info_t info;
 	const char *p = cmd, *q = cmd;
 	bool virtio = fw_has(cmd, "virtio");
+	bool spy_on = fw_has(cmd, "spy");
+	struct fw_vm spy;
 	uint32_t vcpus = 2;
 	hv_status_t st;
 
@@ -278,6 +282,25 @@ static void fw_linux(const char *cmd)
 	/* Under -icount, the counter says how much of the boot is the firmware's. */
 	fw_printf("fw: linux starts at counter 0x%llx\n", (unsigned long long)fw_ticks());
 	CHECK(fw_vm_start(&g) == HV_OK);
+	if (spy_on) {
+		/* A second guest on core 3 looks for Linux's RAM where the host has it. */
+		static const uint32_t core3[] = { 3 };
+		struct fw_vm *sp[] = { &spy };
+		hv_region_t *ram = NULL;
+		uint64_t target;
+
+		CHECK(hv_vm_find_region(g.vm, FW_GUEST_RAM, &ram) == HV_OK);
+		target = (uint64_t)(uintptr_t)hv_region_hva(ram) + (64ull << 20);
+		CHECK(fw_vm_create(&spy, "spy", FW_GUEST_IMAGE(spy), 1, core3) == HV_OK);
+		CHECK(hv_vcpu_set_reg(hv_vcpu_get(spy.vm, 0), HV_ARM64_X(0), target) == HV_OK);
+		CHECK(fw_vm_start(&spy) == HV_OK);
+		fw_vm_wait_all(sp, 1);
+		fw_vm_report(&spy);
+		CHECK(fw_cause(&spy, &info) == HV_EVENT_FAULT);
+		CHECK(info.exit.u.fault.kind == HV_FAULT_UNMAPPED && info.exit.u.fault.gpa == target);
+		CHECK(hv_vm_get_state(g.vm) == HV_VM_RUNNING);
+		hv_vm_destroy(spy.vm);
+	}
 	fw_vm_wait_all(all, 1);
 	fw_vm_report(&g);
 	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
@@ -302,7 +325,7 @@ void fw_main(void)
 		if (cmd[i] == ' ')
 			scenario = &cmd[i + 1];
 	fw_printf("fw: hvlib %s at EL2, scenario '%s'\n", hv_version_str(), scenario);
-	fw_start_cores(3);
+	fw_start_cores(4);
 	if (fw_streq(scenario, "mmio"))
 		fw_single("mmio", FW_GUEST_IMAGE(mmio), 1);
 	else if (fw_streq(scenario, "timer"))
