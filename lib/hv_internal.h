@@ -191,6 +191,13 @@ struct hv_backend {
 
 	hv_status_t (*irq_set)(void *vs, uint32_t input, bool level);
 	hv_status_t (*msi)(void *vs, uint64_t address, uint32_t data);
+	/*
+	 * HV_IRQ_ROUTE_HOST routes (HV_CAP_IRQ_PASSTHROUGH): bind the host's interrupt host_irq to
+	 * the input (returning the statuses hv_irq_route_add documents for host routes), or
+	 * release it (bind false; cannot fail). Optional.
+	 */
+	hv_status_t (*irq_host)(void *vs, uint32_t input, uint32_t host_irq,
+				hv_irq_trigger_t trigger, bool bind);
 };
 
 /* Generated at build time from the enabled backends, NULL-terminated. */
@@ -248,6 +255,8 @@ struct hv_irq_line {
 	hv_vm_t *vm;
 	uint32_t input;
 	hv_irq_trigger_t trigger;
+	bool host;         /* HV_IRQ_ROUTE_HOST: host_irq drives it, not raise/lower */
+	uint32_t host_irq;
 	uint8_t level; /* atomic */
 	char *name;
 	struct hv_irq_line *next;

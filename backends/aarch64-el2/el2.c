@@ -104,7 +104,8 @@ static hv_status_t hv_el2_caps(hv_backend_caps_t *caps)
 	if (st != HV_OK)
 		return st;
 	caps->arch = HV_ARCH_AARCH64;
-	caps->flags = HV_CAP_IRQCHIP | HV_CAP_READONLY_MEM | HV_CAP_MULTI_VM;
+	caps->flags =
+		HV_CAP_IRQCHIP | HV_CAP_READONLY_MEM | HV_CAP_MULTI_VM | HV_CAP_IRQ_PASSTHROUGH;
 	caps->max_vcpus = HV_EL2_MAX_VCPUS;
 	caps->max_regions = 256;
 	caps->irq_inputs = HV_EL2_NIRQ;
@@ -353,6 +354,8 @@ static void hv_el2_phys_irqs(struct hv_el2_vcpu *c)
 			hv_el2_vgic_timer_fired(c);
 			continue;
 		}
+		if (intid >= 32 && hv_el2_vgic_host_fired(intid))
+			continue; /* left active for its guest, likewise */
 		MSR_(ICC_DIR_EL1, iar);
 	}
 }
@@ -696,6 +699,8 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 		hv_el2_load(c, core);
 		hv_el2_loaded[core] = c;
 	}
+	if (c->vm->host_count != 0)
+		hv_el2_vgic_host_route(c, mpidr);
 	__atomic_store_n(&c->running_on, (int64_t)mpidr, __ATOMIC_SEQ_CST);
 	__atomic_or_fetch(&c->attn, HV_EL2_ATTN_POWER, __ATOMIC_SEQ_CST); /* look once */
 	MSR_(tpidr_el2, (uint64_t)(uintptr_t)c);
@@ -870,6 +875,12 @@ static hv_status_t hv_el2_irq_set(void *vs, uint32_t input, bool level)
 	return hv_el2_vgic_irq_set(vs, input, level);
 }
 
+static hv_status_t hv_el2_irq_host(void *vs, uint32_t input, uint32_t host_irq,
+				   hv_irq_trigger_t trigger, bool bind)
+{
+	return hv_el2_vgic_host_bind(vs, input, host_irq, trigger, bind);
+}
+
 const struct hv_backend hv__backend_aarch64_el2 = {
 	.version = HV__BACKEND_VERSION,
 	.name = "aarch64-el2",
@@ -893,6 +904,7 @@ const struct hv_backend hv__backend_aarch64_el2 = {
 	.restore = hv_el2_restore,
 	.irq_set = hv_el2_irq_set,
 	.msi = NULL,
+	.irq_host = hv_el2_irq_host,
 };
 
 _Static_assert(__builtin_offsetof(struct hv_el2_vcpu, regs) == 112, "el2_entry.S: G_X");

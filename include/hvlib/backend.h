@@ -29,6 +29,8 @@ HV_EXTERN_C_BEGIN
 #define HV_CAP_PIO (1u << 3)
 /** Several VMs can exist at once. */
 #define HV_CAP_MULTI_VM (1u << 4)
+/** Host interrupts can drive guest inputs (@ref HV_IRQ_ROUTE_HOST). */
+#define HV_CAP_IRQ_PASSTHROUGH (1u << 5)
 
 /** What a backend can do on this host. */
 typedef struct hv_backend_caps {

@@ -20,6 +20,7 @@ FW_GUEST(good);
 FW_GUEST(bench);
 FW_GUEST(hostile);
 FW_GUEST(spy);
+FW_GUEST(ptirq);
 
 static int fw_failures;
 
@@ -202,6 +203,69 @@ static void fw_hostile(void)
 	hv_vm_destroy(good.vm);
 }
 
+static hv_irq_line_t *fw_line;
+
+static hv_status_t fw_host_route(hv_vm_t *vm, uint32_t input, uint32_t host)
+{
+	hv_irq_route_config_t r = HV_IRQ_ROUTE_CONFIG_INIT;
+
+	r.input = input;
+	r.trigger = HV_IRQ_LEVEL;
+	r.flags = HV_IRQ_ROUTE_HOST;
+	r.host_irq = host;
+	r.name = "rtc";
+	fw_line = NULL;
+	return hv_irq_route_add(vm, &r, &fw_line);
+}
+
+/*
+ * The board's PL031 RTC passed through to a guest on core 1, its SPI (INTID 34) routed to the
+ * guest's INTID 34 with the public API; the guest takes two alarms. Before that, routes the
+ * backend must refuse.
+ */
+static void fw_ptirq(void)
+{
+	static const uint32_t core1[] = { 1 }, core2[] = { 2 };
+	hv_region_config_t rtc = HV_REGION_CONFIG_INIT;
+	struct fw_vm g, other;
+	struct fw_vm *all[] = { &g };
+	hv_stop_info_t info;
+
+	CHECK(fw_vm_create(&g, "ptirq", FW_GUEST_IMAGE(ptirq), 1, core1) == HV_OK);
+	CHECK(fw_vm_create(&other, "other", FW_GUEST_IMAGE(good), 1, core2) == HV_OK);
+	if (fw_failures)
+		return;
+	rtc.type = HV_REGION_PASSTHROUGH;
+	rtc.name = "rtc";
+	rtc.gpa = 0x09010000;
+	rtc.size = 0x1000;
+	rtc.hva = (void *)(uintptr_t)0x09010000; /* identity-mapped device memory */
+	CHECK(hv_vm_map_region(g.vm, &rtc, NULL) == HV_OK);
+	/* Refused: inputs and host interrupts that do not exist, the backend's own, private ones. */
+	CHECK(fw_host_route(g.vm, 200, 34) == HV_ERR_RANGE);
+	CHECK(fw_host_route(g.vm, 20, 34) == HV_ERR_RANGE);
+	CHECK(fw_host_route(g.vm, 34, 1020) == HV_ERR_RANGE);
+	CHECK(fw_host_route(g.vm, 34, 5000) == HV_ERR_RANGE);
+	CHECK(fw_host_route(g.vm, 34, 27) == HV_ERR_BUSY);
+	CHECK(fw_host_route(g.vm, 34, 26) == HV_ERR_BUSY);
+	CHECK(fw_host_route(g.vm, 34, 8) == HV_ERR_BUSY);
+	CHECK(fw_host_route(g.vm, 34, 30) == HV_ERR_RANGE);
+	/* Another VM holds the RTC's interrupt: refused until that VM is gone. */
+	CHECK(fw_host_route(other.vm, 40, 34) == HV_OK);
+	CHECK(fw_host_route(g.vm, 34, 34) == HV_ERR_BUSY);
+	hv_vm_destroy(other.vm);
+	CHECK(fw_host_route(g.vm, 34, 34) == HV_OK);
+	/* A host line is not the host's to drive; and the input is taken now. */
+	CHECK(hv_irq_line_raise(fw_line) == HV_ERR_UNSUPPORTED);
+	CHECK(fw_host_route(g.vm, 34, 35) == HV_ERR_BUSY);
+	fw_printf("fw: ptirq: bad routes refused, RTC SPI 34 routed to the guest\n");
+	CHECK(fw_vm_start(&g) == HV_OK);
+	fw_vm_wait_all(all, 1);
+	fw_vm_report(&g);
+	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	hv_vm_destroy(g.vm);
+}
+
 #ifdef FW_HAVE_FDT
 #include "linux.h"
 
@@ -297,7 +361,8 @@ static void fw_linux(const char *cmd)
 		fw_vm_wait_all(sp, 1);
 		fw_vm_report(&spy);
 		CHECK(fw_cause(&spy, &info) == HV_EVENT_FAULT);
-		CHECK(info.exit.u.fault.kind == HV_FAULT_UNMAPPED && info.exit.u.fault.gpa == target);
+		CHECK(info.exit.u.fault.kind == HV_FAULT_UNMAPPED &&
+		      info.exit.u.fault.gpa == target);
 		CHECK(hv_vm_get_state(g.vm) == HV_VM_RUNNING);
 		hv_vm_destroy(spy.vm);
 	}
@@ -336,6 +401,8 @@ void fw_main(void)
 		fw_wild();
 	else if (fw_streq(scenario, "hostile"))
 		fw_hostile();
+	else if (fw_streq(scenario, "ptirq"))
+		fw_ptirq();
 #ifdef FW_HAVE_FDT
 	else if (fw_streq(scenario, "linux"))
 		fw_linux(cmd);
