@@ -92,6 +92,11 @@ void hv_el2_host_exception(uint64_t kind, uint64_t esr, uint64_t elr, uint64_t f
 
 /* ---- ops: probe, VM, vCPU --------------------------------------------------------------- */
 
+static inline uint64_t hv_el2_slice_us(const hv_vm_t *vm)
+{
+	return vm->cfg.time_slice_us;
+}
+
 static hv_status_t hv_el2_check(void)
 {
 	return (MRS_(CurrentEL) >> 2 & 3) == 2 ? HV_OK : HV_ERR_NO_BACKEND;
@@ -104,8 +109,8 @@ static hv_status_t hv_el2_caps(hv_backend_caps_t *caps)
 	if (st != HV_OK)
 		return st;
 	caps->arch = HV_ARCH_AARCH64;
-	caps->flags =
-		HV_CAP_IRQCHIP | HV_CAP_READONLY_MEM | HV_CAP_MULTI_VM | HV_CAP_IRQ_PASSTHROUGH;
+	caps->flags = HV_CAP_IRQCHIP | HV_CAP_READONLY_MEM | HV_CAP_MULTI_VM |
+		      HV_CAP_IRQ_PASSTHROUGH | HV_CAP_TIME_SLICE;
 	caps->max_vcpus = HV_EL2_MAX_VCPUS;
 	caps->max_regions = 256;
 	caps->irq_inputs = HV_EL2_NIRQ;
@@ -173,6 +178,9 @@ static hv_status_t hv_el2_vcpu_init(hv_vcpu_t *vcpu, void *vs, void *cs)
 	c->last_core = -1;
 	c->running_on = -1;
 	c->dirty = true;
+	c->slice_ticks = MRS_(cntfrq_el0) * hv_el2_slice_us(v->vm) / 1000000u;
+	if (hv_el2_slice_us(v->vm) != 0 && c->slice_ticks == 0)
+		c->slice_ticks = 1;
 	hv_el2_regs_reset(c);
 	hv_el2_vgic_vcpu_init(c);
 	hv__lock(v->lock);
@@ -356,8 +364,23 @@ static void hv_el2_phys_irqs(struct hv_el2_vcpu *c)
 		}
 		if (intid >= 32 && hv_el2_vgic_host_fired(intid))
 			continue; /* left active for its guest, likewise */
+		if (intid == HV_EL2_HTIMER_PPI) {
+			MSR_(cnthp_ctl_el2, 0); /* the line goes low */
+			__atomic_or_fetch(&c->attn, HV_EL2_ATTN_SLICE, __ATOMIC_RELAXED);
+		}
 		MSR_(ICC_DIR_EL1, iar);
 	}
+}
+
+/* With time slices, a vCPU with nothing to do gives the rest of its slice away. */
+static bool hv_el2_yield(struct hv_el2_vcpu *c, hv_exit_t *exit)
+{
+	if (c->slice_ticks == 0)
+		return false;
+	c->slice_end = 0;
+	exit->reason = HV_EXIT_KICK;
+	exit->pc = c->regs.pc;
+	return true;
 }
 
 static inline bool hv_el2_kick_pending(struct hv_el2_vcpu *c)
@@ -495,6 +518,10 @@ static inline __attribute__((always_inline)) bool hv_el2_psci(struct hv_el2_vcpu
 		break;
 	case PSCI_CPU_SUSPEND & 0x1f:
 		/* A power-down state may return as a standby one: wait for an interrupt. */
+		if (!hv_el2_vgic_pending(c) && hv_el2_yield(c, exit)) {
+			x[0] = PSCI_SUCCESS;
+			return true;
+		}
 		while (!hv_el2_vgic_pending(c) && !hv_el2_kick_pending(c))
 			hv_el2_idle(c);
 		ret = PSCI_SUCCESS;
@@ -655,6 +682,8 @@ static inline bool hv_el2_sync(struct hv_el2_vcpu *c, hv_exit_t *exit)
 	case HV__A64_EC_WFX:
 		c->regs.pc += 4;
 		if (!(esr & 1)) {
+			if (!hv_el2_vgic_pending(c) && hv_el2_yield(c, exit))
+				return true;
 			while (!hv_el2_vgic_pending(c) && !hv_el2_kick_pending(c))
 				hv_el2_idle(c);
 		}
@@ -701,6 +730,13 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 	}
 	if (c->vm->host_count != 0)
 		hv_el2_vgic_host_route(c, mpidr);
+	if (c->slice_ticks != 0) {
+		/* The EL2 physical timer ends the slice (PPI 26, taken as an IRQ exit). */
+		if (c->slice_end == 0)
+			c->slice_end = MRS_(cntpct_el0) + c->slice_ticks;
+		MSR_(cnthp_cval_el2, c->slice_end);
+		MSR_(cnthp_ctl_el2, 1);
+	}
 	__atomic_store_n(&c->running_on, (int64_t)mpidr, __ATOMIC_SEQ_CST);
 	__atomic_or_fetch(&c->attn, HV_EL2_ATTN_POWER, __ATOMIC_SEQ_CST); /* look once */
 	MSR_(tpidr_el2, (uint64_t)(uintptr_t)c);
@@ -715,12 +751,21 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 			     HV_EL2_ATTN_KICK)) {
 				exit->reason = HV_EXIT_KICK;
 				exit->pc = c->regs.pc;
+				c->slice_end = 0;
 				break;
+			}
+			if (attn & HV_EL2_ATTN_SLICE) {
+				__atomic_and_fetch(&c->attn, ~HV_EL2_ATTN_SLICE, __ATOMIC_RELAXED);
+				if (c->slice_ticks != 0 && MRS_(cntpct_el0) >= c->slice_end &&
+				    hv_el2_yield(c, exit))
+					break;
 			}
 			if (attn & HV_EL2_ATTN_POWER) {
 				if (__atomic_load_n(&c->regs.power, __ATOMIC_ACQUIRE) !=
 					    HV_EL2_ON &&
 				    !hv_el2_power_up(c)) {
+					if (hv_el2_yield(c, exit))
+						break;
 					hv_el2_idle(c);
 					continue;
 				}
@@ -743,6 +788,8 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 		}
 	}
 	__atomic_store_n(&c->running_on, -1, __ATOMIC_SEQ_CST);
+	if (c->slice_ticks != 0)
+		MSR_(cnthp_ctl_el2, 0);
 	hv_el2_save(c);
 	return HV_OK;
 }

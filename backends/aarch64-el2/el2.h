@@ -112,6 +112,7 @@ struct hv_el2_vm;
 #define HV_EL2_ATTN_KICK 1u  /* leave run() with HV_EXIT_KICK */
 #define HV_EL2_ATTN_IRQ 2u   /* something may be pending: fill list registers before entry */
 #define HV_EL2_ATTN_POWER 4u /* the vCPU is not powered on */
+#define HV_EL2_ATTN_SLICE 8u /* the EL2 timer fired: the time slice may be over */
 
 struct hv_el2_vcpu {
 	struct hv_el2_host host; /* offset 0: el2_entry.S */
@@ -125,6 +126,8 @@ struct hv_el2_vcpu {
 	uint32_t attn;      /* atomic HV_EL2_ATTN_* bits: the run loop's slow path has work */
 	int64_t running_on; /* atomic: MPIDR of the core inside run(), or -1 */
 	uint64_t on_entry, on_ctx; /* PSCI CPU_ON arguments, published with power */
+	uint64_t slice_ticks;      /* time slice in counter ticks; 0: no slices */
+	uint64_t slice_end;        /* counter value ending the current slice; 0: none begun */
 
 	/* A trapped load the core is completing, and its syndrome. */
 	bool mmio_pending;

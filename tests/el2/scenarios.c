@@ -21,6 +21,8 @@ FW_GUEST(bench);
 FW_GUEST(hostile);
 FW_GUEST(spy);
 FW_GUEST(ptirq);
+FW_GUEST(spin);
+FW_GUEST(nap);
 
 static int fw_failures;
 
@@ -266,6 +268,91 @@ static void fw_ptirq(void)
 	hv_vm_destroy(g.vm);
 }
 
+/* Ratio a/b in thousandths. */
+static uint64_t fw_permille(uint64_t a, uint64_t b)
+{
+	return b == 0 ? UINT64_MAX : a * 1000 / b;
+}
+
+/*
+ * Three VMs time-sliced on core 1 (2 ms slices), scheduled by priority with the public API
+ * (fw_sched): two that only compute, priorities 2 and 1, and one that sleeps on its virtual
+ * timer, priority 4. Over half a second while all run: the computing ones' iteration counts
+ * and core time must be 2:1 (within 20 %), and the sleeping one, though of the highest
+ * priority, must give its slices away at each WFI (under 10 % of the core) while still taking
+ * its timer interrupts.
+ */
+static void fw_slice(void)
+{
+	static const uint32_t core1[] = { 1 };
+	static struct fw_vm a, b, n;
+	static struct fw_sched s;
+	struct fw_vm *all[] = { &a, &b, &n };
+	uint64_t c0[3], c1[3], t0[3], t1[3], total, hz = fw_tick_hz(), end, stop = 1;
+	uint64_t r_count, r_time;
+	hv_stop_info_t info;
+	uint32_t i;
+
+	CHECK(fw_vm_create_sliced(&a, "spin2", FW_GUEST_IMAGE(spin), 1, core1, 2000) == HV_OK);
+	CHECK(fw_vm_create_sliced(&b, "spin1", FW_GUEST_IMAGE(spin), 1, core1, 2000) == HV_OK);
+	CHECK(fw_vm_create_sliced(&n, "nap", FW_GUEST_IMAGE(nap), 1, core1, 2000) == HV_OK);
+	if (fw_failures)
+		return;
+	s.vm[0] = &a;
+	s.vm[1] = &b;
+	s.vm[2] = &n;
+	s.priority[0] = 2;
+	s.priority[1] = 1;
+	s.priority[2] = 4;
+	s.count = 3;
+	CHECK(fw_sched_start(&s, 1) == HV_OK);
+	if (fw_failures)
+		return;
+	/* Let them all get going, then measure over 500 ms. */
+	for (end = fw_ticks() + hz / 10; fw_ticks() < end;)
+		fw_idle();
+	for (i = 0; i < 3; i++) {
+		CHECK(hv_vm_read(all[i]->vm, 0x40300000, &c0[i], sizeof(c0[i])) == HV_OK);
+		t0[i] = __atomic_load_n(&s.ticks[i], __ATOMIC_RELAXED);
+	}
+	for (end = fw_ticks() + hz / 2; fw_ticks() < end;)
+		fw_idle();
+	for (i = 0; i < 3; i++) {
+		CHECK(hv_vm_read(all[i]->vm, 0x40300000, &c1[i], sizeof(c1[i])) == HV_OK);
+		t1[i] = __atomic_load_n(&s.ticks[i], __ATOMIC_RELAXED);
+		CHECK(hv_vm_get_state(all[i]->vm) == HV_VM_RUNNING);
+	}
+	for (i = 0; i < 3; i++)
+		CHECK(hv_vm_write(all[i]->vm, 0x40300008, &stop, sizeof(stop)) == HV_OK);
+	fw_vm_wait_all(all, 3);
+	for (i = 0; i < 3; i++) {
+		fw_vm_report(all[i]);
+		CHECK(fw_cause(all[i], &info) == HV_EVENT_GUEST_SHUTDOWN);
+	}
+	total = (t1[0] - t0[0]) + (t1[1] - t0[1]) + (t1[2] - t0[2]);
+	r_count = fw_permille(c1[0] - c0[0], c1[1] - c0[1]);
+	r_time = fw_permille(t1[0] - t0[0], t1[1] - t0[1]);
+	fw_printf("fw: slice: in 500 ms, spin2 (priority 2) 0x%llx iterations, spin1 (priority 1) "
+		  "0x%llx: ratio %llu/1000, core time ratio %llu/1000\n",
+		  (unsigned long long)(c1[0] - c0[0]), (unsigned long long)(c1[1] - c0[1]),
+		  (unsigned long long)r_count, (unsigned long long)r_time);
+	fw_printf("fw: slice: nap (priority 4) %llu timer ticks, %llu/1000 of the core; slices "
+		  "%llu %llu %llu\n",
+		  (unsigned long long)(c1[2] - c0[2]),
+		  (unsigned long long)fw_permille(t1[2] - t0[2], total),
+		  (unsigned long long)s.slices[0], (unsigned long long)s.slices[1],
+		  (unsigned long long)s.slices[2]);
+	CHECK(c1[0] > c0[0] && c1[1] > c0[1]);
+	CHECK(r_count >= 1600 && r_count <= 2400);
+	CHECK(r_time >= 1600 && r_time <= 2400);
+	CHECK(fw_permille(t1[2] - t0[2], total) < 100);
+	CHECK(c1[2] - c0[2] >= 20); /* a tick about every 4 ms: ~125 in 500 ms */
+	if (fw_failures == 0)
+		fw_printf("fw: slice: shares follow the priorities\n");
+	for (i = 0; i < 3; i++)
+		hv_vm_destroy(all[i]->vm);
+}
+
 #ifdef FW_HAVE_FDT
 #include "linux.h"
 
@@ -403,6 +490,8 @@ void fw_main(void)
 		fw_hostile();
 	else if (fw_streq(scenario, "ptirq"))
 		fw_ptirq();
+	else if (fw_streq(scenario, "slice"))
+		fw_slice();
 #ifdef FW_HAVE_FDT
 	else if (fw_streq(scenario, "linux"))
 		fw_linux(cmd);
