@@ -270,6 +270,13 @@ struct hv_vcpu {
 	bool has_snapshot;
 	uint8_t owned;    /* atomic: a run call owns the vCPU */
 	uint8_t in_guest; /* atomic: inside the backend's run */
+	/*
+	 * Inside hv_vcpu_run()'s loop: the backend may hand MMIO and port exits to hv__dispatch()
+	 * itself and, if the VM still runs, complete them and go on without returning (what the
+	 * loop would do, without leaving and re-entering the backend). Exits it dispatched that
+	 * end the run are returned as HV_EXIT_KICK, so the loop does not dispatch them again.
+	 */
+	uint8_t loop;
 	void *thread;     /* library thread running it, if any */
 	const struct hv_device *mmio_cache; /* last MMIO device hit; cleared on map changes */
 	const struct hv_device *pio_cache;  /* last port device hit; likewise */

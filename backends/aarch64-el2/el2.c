@@ -633,6 +633,8 @@ static bool hv_el2_sysreg(struct hv_el2_vcpu *c, uint64_t esr)
 	return false;
 }
 
+static void hv_el2_complete(struct hv_el2_vcpu *c, const hv_exit_t *exit);
+
 static bool hv_el2_dabt(struct hv_el2_vcpu *c, hv_exit_t *exit, uint64_t esr)
 {
 	struct hv__a64_dabt *d = &c->dabt;
@@ -663,6 +665,14 @@ static bool hv_el2_dabt(struct hv_el2_vcpu *c, hv_exit_t *exit, uint64_t esr)
 	exit->u.mmio.is_write = d->is_write;
 	exit->u.mmio.data = d->is_write ? data : 0;
 	c->mmio_pending = true;
+	if (c->vcpu->loop) {
+		/* In hv_vcpu_run(): the device answers now, and the guest goes on (hv_internal.h). */
+		hv__dispatch(c->vcpu, exit);
+		hv_el2_complete(c, exit);
+		if (HV__LIKELY(hv__vm_state(c->vm->vm) == HV_VM_RUNNING))
+			return false;
+		exit->reason = HV_EXIT_KICK;
+	}
 	return true;
 }
 
