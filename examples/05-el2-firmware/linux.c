@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Linux guests on this firmware: the arm64 Image (Documentation/arm64/booting.rst) and a
- * device tree (fdt.c, libfdt) from the VM's definition.
+ * device tree (fdt.c, libfdt) from the VM's definition. When the VM has no RAM yet, it gets
+ * it here, with the kernel and the initrd left where the boot loader put them.
  */
 #include <libfdt.h>
 
@@ -20,6 +21,72 @@ static uint64_t fw_le64(const uint8_t *p)
 	return v;
 }
 
+#define FW_2M 0x200000ull
+
+static uint64_t fw_round(uint64_t v, uint64_t to)
+{
+	return (v + to - 1) & ~(to - 1);
+}
+
+/* RAM at [gpa, gpa + size): at hva when given, else the library's (zeroed). */
+static hv_status_t fw_ram(hv_vm_t *vm, uint64_t gpa, uint64_t size, void *hva)
+{
+	hv_region_config_t r = HV_REGION_CONFIG_INIT;
+
+	if (size == 0)
+		return HV_OK;
+	r.type = HV_REGION_RAM;
+	r.name = hva != NULL ? "ram-in-place" : "ram";
+	r.gpa = gpa;
+	r.size = size;
+	r.hva = hva;
+	return hv_vm_map_region(vm, &r, NULL);
+}
+
+/*
+ * The guest's RAM, one contiguous range for the guest. Where the boot loader left the kernel
+ * and the initrd in memory, page-aligned and with nothing of the firmware's after them (the
+ * blob area above FW_RAM_END), that memory becomes the guest's RAM where they must run: they
+ * are not copied. The kernel's part covers image_size (its BSS) and the initrd's its size, both
+ * rounded to 2 MiB (so stage 2 maps everything with blocks) and zeroed beyond the files.
+ */
+static hv_status_t fw_linux_ram(struct fw_vm *g, const struct fw_linux *l, uint64_t kernel_gpa,
+				uint64_t file_size, uint64_t image_size)
+{
+	uint64_t end = l->ram_gpa + l->ram_size, at = l->ram_gpa;
+	uint64_t k_end = fw_round(kernel_gpa + image_size, FW_2M);
+	/* To a 2 MiB boundary too, so the RAM after it can be mapped with blocks. */
+	uint64_t i_end = fw_round(l->initrd_gpa + l->initrd_size, FW_2M);
+	uintptr_t img = (uintptr_t)l->image, ird = (uintptr_t)l->initrd;
+	bool k_in_place = (img & (FW_2M - 1)) == 0 && img >= FW_RAM_END &&
+			  img + (k_end - kernel_gpa) <= FW_BLOB_INITRD && (kernel_gpa & (FW_2M - 1)) == 0;
+	bool i_in_place = l->initrd_size != 0 && (ird & (FW_2M - 1)) == 0 && ird >= FW_BLOB_INITRD &&
+			  ird + (i_end - l->initrd_gpa) <= 0x80000000ull &&
+			  (l->initrd_gpa & (FW_2M - 1)) == 0 && l->initrd_gpa >= k_end && i_end <= end;
+	hv_status_t st = HV_OK;
+
+	if (k_in_place && k_end <= end) {
+		st = fw_ram(g->vm, at, kernel_gpa - at, NULL);
+		if (st == HV_OK)
+			st = fw_ram(g->vm, kernel_gpa, k_end - kernel_gpa, (void *)img);
+		if (st != HV_OK)
+			return st;
+		__builtin_memset((uint8_t *)img + file_size, 0, (size_t)(k_end - kernel_gpa - file_size));
+		at = k_end;
+	}
+	if (i_in_place) {
+		st = fw_ram(g->vm, at, l->initrd_gpa - at, NULL);
+		if (st == HV_OK)
+			st = fw_ram(g->vm, l->initrd_gpa, i_end - l->initrd_gpa, (void *)ird);
+		if (st != HV_OK)
+			return st;
+		__builtin_memset((uint8_t *)ird + l->initrd_size, 0,
+				 (size_t)(i_end - l->initrd_gpa - l->initrd_size));
+		at = i_end;
+	}
+	return fw_ram(g->vm, at, end - at, NULL);
+}
+
 hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 {
 	const uint8_t *img = l->image;
@@ -27,6 +94,7 @@ hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 	static uint8_t fdt[8192] __attribute__((aligned(8)));
 	hv_vcpu_t *boot = hv_vcpu_get(g->vm, 0);
 	struct fw_linux_dt dt = { 0 };
+	hv_region_t *ram;
 	hv_status_t st;
 
 	/* The blob holds at most image_size bytes of file: the header's size in memory. */
@@ -50,6 +118,13 @@ hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 	dt.virtio_spi = l->virtio_spi;
 	if (fw_linux_fdt(fdt, sizeof(fdt), &dt) != 0)
 		return HV_ERR_NO_MEMORY;
+	if (hv_vm_find_region(g->vm, l->ram_gpa, &ram) != HV_OK) {
+		st = fw_linux_ram(g, l, l->ram_gpa + 0x200000 + text_offset, file_size,
+				  image_size != 0 ? image_size : file_size);
+		if (st != HV_OK)
+			return st;
+	}
+	/* Copies only what is not in place already (the library skips a copy onto itself). */
 	st = hv_arm64_image_load(g->vm, img, file_size, l->ram_gpa + 0x200000, &kernel_gpa);
 	if (st == HV_OK && l->initrd_size != 0)
 		st = hv_raw_load(g->vm, l->initrd, l->initrd_size, l->initrd_gpa);

@@ -88,7 +88,7 @@ static hv_status_t fw_vm_create_common(struct fw_vm *g, const char *name, const 
 	ram.name = "ram";
 	ram.gpa = FW_GUEST_RAM;
 	ram.size = ram_size;
-	st = hv_vm_map_region(g->vm, &ram, NULL);
+	st = ram_size != 0 ? hv_vm_map_region(g->vm, &ram, NULL) : HV_OK; /* 0: the caller's */
 	if (st == HV_OK && image != NULL)
 		st = hv_elf_load(g->vm, image, size, &entry);
 	uart.name = "uart";

@@ -138,6 +138,6 @@ m = re.search(r"fw: linux starts at counter 0x([0-9a-f]+)", text)
 f = re.search(r"cntfrq 0x([0-9a-f]+)", text)
 if m and f:
     fw = int(m.group(1), 16) * 1e9 / int(f.group(1), 16)
-    print(f"figure: of which firmware boot and guest set-up (RAM, kernel copy, device tree): {fw / 1e6:.1f} M")
+    print(f"figure: of which firmware boot and guest set-up (RAM, kernel placement, device tree): {fw / 1e6:.1f} M")
 PY
 done

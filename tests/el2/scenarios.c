@@ -401,8 +401,8 @@ static void fw_linux(const char *cmd)
 	l.cmdline =
 		virtio ? "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 virtio" :
 			 "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
-	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size,
-			      fw_has(cmd, "uart=pt"));
+	/* RAM: fw_linux_load maps it, the kernel and initrd where QEMU's loader put them. */
+	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, 0, fw_has(cmd, "uart=pt"));
 	/* A virtio-blk disk in memory, its first sector marked, and a virtio-console. */
 	hv__memset(disk, 0, sizeof(disk));
 	for (i = 0; i < sizeof(sector0); i++)
@@ -437,11 +437,11 @@ static void fw_linux(const char *cmd)
 		/* A second guest on core 3 looks for Linux's RAM where the host has it. */
 		static const uint32_t core3[] = { 3 };
 		struct fw_vm *sp[] = { &spy };
-		hv_region_t *ram = NULL;
+		void *hva = NULL;
 		uint64_t target;
 
-		CHECK(hv_vm_find_region(g.vm, FW_GUEST_RAM, &ram) == HV_OK);
-		target = (uint64_t)(uintptr_t)hv_region_hva(ram) + (64ull << 20);
+		CHECK(hv_vm_gpa_to_hva(g.vm, FW_GUEST_RAM + (64ull << 20), 8, &hva) == HV_OK);
+		target = (uint64_t)(uintptr_t)hva;
 		CHECK(fw_vm_create(&spy, "spy", FW_GUEST_IMAGE(spy), 1, core3) == HV_OK);
 		CHECK(hv_vcpu_set_reg(hv_vcpu_get(spy.vm, 0), HV_ARM64_X(0), target) == HV_OK);
 		CHECK(fw_vm_start(&spy) == HV_OK);
