@@ -9,7 +9,6 @@
 #include "guest_fdt.h"
 #include "linux.h"
 
-
 /* Image header fields, read byte by byte: the image is untrusted and maybe unaligned. */
 static uint64_t fw_le64(const uint8_t *p)
 {
@@ -59,10 +58,12 @@ static hv_status_t fw_linux_ram(struct fw_vm *g, const struct fw_linux *l, uint6
 	uint64_t i_end = fw_round(l->initrd_gpa + l->initrd_size, FW_2M);
 	uintptr_t img = (uintptr_t)l->image, ird = (uintptr_t)l->initrd;
 	bool k_in_place = (img & (FW_2M - 1)) == 0 && img >= FW_RAM_END &&
-			  img + (k_end - kernel_gpa) <= FW_BLOB_INITRD && (kernel_gpa & (FW_2M - 1)) == 0;
-	bool i_in_place = l->initrd_size != 0 && (ird & (FW_2M - 1)) == 0 && ird >= FW_BLOB_INITRD &&
-			  ird + (i_end - l->initrd_gpa) <= 0x80000000ull &&
-			  (l->initrd_gpa & (FW_2M - 1)) == 0 && l->initrd_gpa >= k_end && i_end <= end;
+			  img + (k_end - kernel_gpa) <= FW_BLOB_INITRD &&
+			  (kernel_gpa & (FW_2M - 1)) == 0;
+	bool i_in_place = l->initrd_size != 0 && (ird & (FW_2M - 1)) == 0 &&
+			  ird >= FW_BLOB_INITRD && ird + (i_end - l->initrd_gpa) <= 0x80000000ull &&
+			  (l->initrd_gpa & (FW_2M - 1)) == 0 && l->initrd_gpa >= k_end &&
+			  i_end <= end;
 	hv_status_t st = HV_OK;
 
 	if (k_in_place && k_end <= end) {
@@ -71,7 +72,8 @@ static hv_status_t fw_linux_ram(struct fw_vm *g, const struct fw_linux *l, uint6
 			st = fw_ram(g->vm, kernel_gpa, k_end - kernel_gpa, (void *)img);
 		if (st != HV_OK)
 			return st;
-		__builtin_memset((uint8_t *)img + file_size, 0, (size_t)(k_end - kernel_gpa - file_size));
+		__builtin_memset((uint8_t *)img + file_size, 0,
+				 (size_t)(k_end - kernel_gpa - file_size));
 		at = k_end;
 	}
 	if (i_in_place) {

@@ -110,7 +110,6 @@ static void *fw_alloc(void *ctx, size_t size, size_t align)
 	return fw_alloc_fresh(size, align, NULL);
 }
 
-
 static void fw_free(void *ctx, void *ptr, size_t size)
 {
 	(void)ctx;
