@@ -235,6 +235,7 @@ enum hv__devkind {
 
 struct hv__devclass {
 	enum hv__devkind kind;
+	uint8_t fdt_kind; /* hv_fdt_dev_kind_t of its device-tree node, or 0 for none */
 	/* HV__DEV_SERIAL: take up to len bytes of input; returns how many were taken. */
 	size_t (*serial_input)(void *ctx, const uint8_t *buf, size_t len);
 };

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Linux guests on this firmware: the arm64 Image (Documentation/arm64/booting.rst) and a
- * device tree (fdt.c, libfdt) from the VM's definition. When the VM has no RAM yet, it gets
- * it here, with the kernel and the initrd left where the boot loader put them.
+ * device tree made by hvlib from the VM's definition (hv_arm64_fdt_describe/_write). When the
+ * VM has no RAM yet, it gets it here, with the kernel and the initrd left where the boot
+ * loader put them.
  */
-#include <libfdt.h>
-
-#include "guest_fdt.h"
 #include "linux.h"
 
 /* Image header fields, read byte by byte: the image is untrusted and maybe unaligned. */
@@ -95,8 +93,10 @@ hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 	uint64_t text_offset, image_size, file_size, kernel_gpa, dtb_gpa;
 	static uint8_t fdt[8192] __attribute__((aligned(8)));
 	hv_vcpu_t *boot = hv_vcpu_get(g->vm, 0);
-	struct fw_linux_dt dt = { 0 };
+	hv_arm64_fdt_desc_t dt = HV_ARM64_FDT_DESC_INIT;
 	hv_region_t *ram;
+	size_t fdt_size = 0;
+	uint32_t i;
 	hv_status_t st;
 
 	/* The blob holds at most image_size bytes of file: the header's size in memory. */
@@ -109,29 +109,40 @@ hv_status_t fw_linux_load(struct fw_vm *g, const struct fw_linux *l)
 	dtb_gpa = l->ram_gpa + l->ram_size - 0x200000;
 	if (l->initrd_size != 0 && l->initrd_gpa < l->ram_gpa + 0x200000 + text_offset + image_size)
 		return HV_ERR_RANGE;
-	dt.ram_gpa = l->ram_gpa;
-	dt.ram_size = l->ram_size;
-	dt.initrd_gpa = l->initrd_gpa;
-	dt.initrd_size = l->initrd_size;
-	dt.cmdline = l->cmdline;
-	dt.vcpus = g->vcpu_count;
-	dt.virtio_count = l->virtio_count;
-	dt.virtio_base = l->virtio_base;
-	dt.virtio_spi = l->virtio_spi;
-	if (fw_linux_fdt(fdt, sizeof(fdt), &dt) != 0)
-		return HV_ERR_NO_MEMORY;
 	if (hv_vm_find_region(g->vm, l->ram_gpa, &ram) != HV_OK) {
 		st = fw_linux_ram(g, l, l->ram_gpa + 0x200000 + text_offset, file_size,
 				  image_size != 0 ? image_size : file_size);
 		if (st != HV_OK)
 			return st;
 	}
+	/* The device tree: what the VM's definition says, and what it does not. */
+	st = hv_arm64_fdt_describe(g->vm, &dt);
+	if (st != HV_OK)
+		return st;
+	dt.bootargs = l->cmdline;
+	dt.initrd_gpa = l->initrd_gpa;
+	dt.initrd_size = l->initrd_size;
+	for (i = 0; i < dt.dev_count && dt.dev[i].kind != HV_FDT_DEV_PL011; i++)
+		;
+	if (i == dt.dev_count && dt.dev_count < HV_ARM64_FDT_MAX_DEVS) {
+		/* No emulated PL011: the board's is passed through (fw_vm_create_ram). */
+		hv_fdt_dev_t *d = &dt.dev[dt.dev_count++];
+
+		d->kind = HV_FDT_DEV_PL011;
+		d->base = FW_UART_BASE;
+		d->size = 0x1000;
+		d->intid = 33;
+		d->trigger = HV_IRQ_LEVEL;
+	}
+	st = hv_arm64_fdt_write(&dt, fdt, sizeof(fdt), &fdt_size);
+	if (st != HV_OK)
+		return st;
 	/* Copies only what is not in place already (the library skips a copy onto itself). */
 	st = hv_arm64_image_load(g->vm, img, file_size, l->ram_gpa + 0x200000, &kernel_gpa);
 	if (st == HV_OK && l->initrd_size != 0)
 		st = hv_raw_load(g->vm, l->initrd, l->initrd_size, l->initrd_gpa);
 	if (st == HV_OK)
-		st = hv_raw_load(g->vm, fdt, fdt_totalsize(fdt), dtb_gpa);
+		st = hv_raw_load(g->vm, fdt, fdt_size, dtb_gpa);
 	if (st == HV_OK)
 		st = hv_vcpu_set_reg(boot, HV_REG_PC, kernel_gpa);
 	if (st == HV_OK)

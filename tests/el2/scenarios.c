@@ -353,7 +353,6 @@ static void fw_slice(void)
 		hv_vm_destroy(all[i]->vm);
 }
 
-#ifdef FW_HAVE_FDT
 #include "linux.h"
 
 /*
@@ -420,9 +419,6 @@ static void fw_linux(const char *cmd)
 	con.out = fw_vm_console_stream(&hvc);
 	if (st == HV_OK && virtio)
 		st = hv_virtio_console_add(g.vm, &con, NULL);
-	l.virtio_count = virtio ? 2 : 0;
-	l.virtio_base = 0x0a000000;
-	l.virtio_spi = 16;
 	if (st == HV_OK)
 		st = fw_linux_load(&g, &l);
 	fw_printf("fw: linux loaded: %s (initrd %u bytes)\n", hv_status_str(st),
@@ -463,7 +459,6 @@ static void fw_linux(const char *cmd)
 		fw_printf("fw: disk sector 1 holds what the guest wrote\n");
 	hv_vm_destroy(g.vm);
 }
-#endif
 
 void fw_main(void)
 {
@@ -492,10 +487,8 @@ void fw_main(void)
 		fw_ptirq();
 	else if (fw_streq(scenario, "slice"))
 		fw_slice();
-#ifdef FW_HAVE_FDT
 	else if (fw_streq(scenario, "linux"))
 		fw_linux(cmd);
-#endif
 	else if (fw_streq(scenario, "bench"))
 		fw_single("bench", FW_GUEST_IMAGE(bench), 1);
 	else {
