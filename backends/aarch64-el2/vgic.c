@@ -159,6 +159,8 @@ static struct hv_el2_vcpu *hv_el2_spi_target(struct hv_el2_vm *v, uint32_t spi);
 /* Which VM each host interrupt is routed to, and to which of its inputs. */
 static struct hv_el2_vm *hv_el2_host_owner[HV_EL2_HOST_IRQS];
 static uint16_t hv_el2_host_input[HV_EL2_HOST_IRQS];
+/* Cores inside hv_el2_vgic_host_fired() for each: an unbind waits for them to leave. */
+static uint32_t hv_el2_host_busy[HV_EL2_HOST_IRQS];
 static uint32_t hv_el2_pgicd_lock; /* read-modify-writes of shared physical registers */
 
 static void hv_el2_pgicd_rmw(uint64_t off, uint32_t clear, uint32_t set)
@@ -206,12 +208,15 @@ hv_status_t hv_el2_vgic_host_bind(struct hv_el2_vm *v, uint32_t input, uint32_t 
 		if (input < 32 || input >= HV_EL2_NIRQ || v->spi_host[s] != host)
 			return HV_OK;
 		hv_el2_host_quiesce(host);
+		__atomic_store_n(&hv_el2_host_owner[host], NULL, __ATOMIC_SEQ_CST);
+		/* A core that took it just before may still be latching it into this VM. */
+		while (__atomic_load_n(&hv_el2_host_busy[host], __ATOMIC_SEQ_CST) != 0)
+			;
 		hv__lock(v->lock);
 		v->spi_host[s] = 0;
 		v->host_route[s] = 0;
 		v->host_count--;
 		hv__unlock(v->lock);
-		__atomic_store_n(&hv_el2_host_owner[host], NULL, __ATOMIC_RELEASE);
 		return HV_OK;
 	}
 	if (input < 32 || input >= HV_EL2_NIRQ)
@@ -280,18 +285,22 @@ bool hv_el2_vgic_host_fired(uint32_t intid)
 
 	if (intid < 32 || intid >= HV_EL2_HOST_IRQS)
 		return false;
-	v = __atomic_load_n(&hv_el2_host_owner[intid], __ATOMIC_ACQUIRE);
-	if (v == NULL)
+	__atomic_add_fetch(&hv_el2_host_busy[intid], 1, __ATOMIC_SEQ_CST);
+	v = __atomic_load_n(&hv_el2_host_owner[intid], __ATOMIC_SEQ_CST);
+	if (v == NULL) {
+		__atomic_sub_fetch(&hv_el2_host_busy[intid], 1, __ATOMIC_RELEASE);
 		return false;
+	}
 	s = hv_el2_host_input[intid] - 32;
 	hv__lock(v->lock);
 	v->spi_pending[s / 64] |= 1ull << (s % 64);
 	t = hv_el2_spi_target(v, s);
-	hv__unlock(v->lock);
-	if (t != NULL) {
+	if (t != NULL) { /* under the lock: the vCPU cannot go away meanwhile (vcpu_fini) */
 		hv_el2_vgic_hint(t);
 		hv_el2_wake(t);
 	}
+	hv__unlock(v->lock);
+	__atomic_sub_fetch(&hv_el2_host_busy[intid], 1, __ATOMIC_RELEASE);
 	return true;
 }
 
