@@ -737,6 +737,8 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 	if (hv_el2_loaded[core] != c || c->dirty) {
 		hv_el2_load(c, core);
 		hv_el2_loaded[core] = c;
+	} else {
+		MSR_(cntv_ctl_el0, c->regs.sys[HV_EL2_CNTV_CTL]); /* off since the last exit */
 	}
 	if (c->vm->host_count != 0)
 		hv_el2_vgic_host_route(c, mpidr);
@@ -801,6 +803,13 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 	if (c->slice_ticks != 0)
 		MSR_(cnthp_ctl_el2, 0);
 	hv_el2_save(c);
+	/*
+	 * The guest's timer stays off while no vCPU runs here: its level interrupt, taken by
+	 * the firmware meanwhile (a guest that armed it and powered off), would fire again and
+	 * again. The next run of this vCPU turns it back on.
+	 */
+	MSR_(cntv_ctl_el0, 0);
+	HV_EL2_ISB();
 	return HV_OK;
 }
 
