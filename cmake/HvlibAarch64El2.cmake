@@ -61,10 +61,18 @@ if(HVLIB_BUILD_TESTS)
 		"vm hostile stopped: fault \\(instruction emulation failed at 0x9000000"
 		"vm hostile stopped: fault \\(access to unmapped address at 0x8000000000"
 		"vm good stopped: guest shutdown")
+	add_test(NAME el2_host_irq COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" ptirq
+		"fw: ptirq: bad routes refused" "ptirq: alarm 1, intid 34" "ptirq: alarm 2, intid 34"
+		"ptirq: 2 alarms from the passed-through RTC" "vm ptirq stopped: guest shutdown")
+	add_test(NAME el2_time_slice COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" slice
+		"fw: slice: shares follow the priorities" "vm spin2 stopped: guest shutdown"
+		"vm spin1 stopped: guest shutdown" "vm nap stopped: guest shutdown")
+	add_test(NAME el2_core_reuse COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" reuse
+		"timer: 3 ticks through the vGIC" "vm mmio stopped: guest shutdown")
 	add_test(NAME el2_demo COMMAND bash "${_hv_el2_run}" "${HVLIB_EL2_DIR}/el2-demo.elf" demo
 		"timer: 3 ticks through the vGIC" "smp: cpu1 is off again" "fw: all guests ended")
 	foreach(_t el2_mmio el2_timer_vgic el2_psci_cpu_on el2_wild_access el2_hostile_guests
-			el2_demo)
+			el2_host_irq el2_time_slice el2_core_reuse el2_demo)
 		set_tests_properties(${_t} PROPERTIES LABELS "aarch64-el2" SKIP_RETURN_CODE 77
 			TIMEOUT 120)
 	endforeach()

@@ -191,6 +191,13 @@ struct hv_backend {
 
 	hv_status_t (*irq_set)(void *vs, uint32_t input, bool level);
 	hv_status_t (*msi)(void *vs, uint64_t address, uint32_t data);
+	/*
+	 * HV_IRQ_ROUTE_HOST routes (HV_CAP_IRQ_PASSTHROUGH): bind the host's interrupt host_irq to
+	 * the input (returning the statuses hv_irq_route_add documents for host routes), or
+	 * release it (bind false; cannot fail). Optional.
+	 */
+	hv_status_t (*irq_host)(void *vs, uint32_t input, uint32_t host_irq,
+				hv_irq_trigger_t trigger, bool bind);
 };
 
 /* Generated at build time from the enabled backends, NULL-terminated. */
@@ -228,6 +235,7 @@ enum hv__devkind {
 
 struct hv__devclass {
 	enum hv__devkind kind;
+	uint8_t fdt_kind; /* hv_fdt_dev_kind_t of its device-tree node, or 0 for none */
 	/* HV__DEV_SERIAL: take up to len bytes of input; returns how many were taken. */
 	size_t (*serial_input)(void *ctx, const uint8_t *buf, size_t len);
 };
@@ -248,6 +256,8 @@ struct hv_irq_line {
 	hv_vm_t *vm;
 	uint32_t input;
 	hv_irq_trigger_t trigger;
+	bool host;         /* HV_IRQ_ROUTE_HOST: host_irq drives it, not raise/lower */
+	uint32_t host_irq;
 	uint8_t level; /* atomic */
 	char *name;
 	struct hv_irq_line *next;
@@ -261,6 +271,13 @@ struct hv_vcpu {
 	bool has_snapshot;
 	uint8_t owned;    /* atomic: a run call owns the vCPU */
 	uint8_t in_guest; /* atomic: inside the backend's run */
+	/*
+	 * Inside hv_vcpu_run()'s loop: the backend may hand MMIO and port exits to hv__dispatch()
+	 * itself and, if the VM still runs, complete them and go on without returning (what the
+	 * loop would do, without leaving and re-entering the backend). Exits it dispatched that
+	 * end the run are returned as HV_EXIT_KICK, so the loop does not dispatch them again.
+	 */
+	uint8_t loop;
 	void *thread;     /* library thread running it, if any */
 	const struct hv_device *mmio_cache; /* last MMIO device hit; cleared on map changes */
 	const struct hv_device *pio_cache;  /* last port device hit; likewise */

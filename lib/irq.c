@@ -11,7 +11,7 @@ hv_status_t hv_irq_route_add(hv_vm_t *vm, const hv_irq_route_config_t *config,
 		return HV_ERR_INVALID_ARG;
 	if (HV__CHECK_STRUCT(config, hv_irq_route_config_t) != HV_OK)
 		return HV_ERR_ABI;
-	if ((unsigned)config->trigger > HV_IRQ_EDGE)
+	if ((unsigned)config->trigger > HV_IRQ_EDGE || (config->flags & ~HV_IRQ_ROUTE_HOST) != 0)
 		return HV_ERR_INVALID_ARG;
 	if (!hv__vm_quiescent(vm))
 		return HV_ERR_STATE;
@@ -19,6 +19,9 @@ hv_status_t hv_irq_route_add(hv_vm_t *vm, const hv_irq_route_config_t *config,
 		return HV_ERR_UNSUPPORTED;
 	if (config->input >= vm->caps.irq_inputs)
 		return HV_ERR_RANGE;
+	if ((config->flags & HV_IRQ_ROUTE_HOST) &&
+	    ((vm->caps.flags & HV_CAP_IRQ_PASSTHROUGH) == 0 || vm->backend->irq_host == NULL))
+		return HV_ERR_UNSUPPORTED;
 	for (l = vm->lines; l != NULL; l = l->next)
 		if (l->input == config->input)
 			return HV_ERR_BUSY;
@@ -29,6 +32,18 @@ hv_status_t hv_irq_route_add(hv_vm_t *vm, const hv_irq_route_config_t *config,
 	if (l->name == NULL) {
 		hv__free(l, sizeof(*l));
 		return HV_ERR_NO_MEMORY;
+	}
+	if (config->flags & HV_IRQ_ROUTE_HOST) {
+		hv_status_t st = vm->backend->irq_host(vm->bstate, config->input, config->host_irq,
+						       config->trigger, true);
+
+		if (st != HV_OK) {
+			hv__strfree(l->name);
+			hv__free(l, sizeof(*l));
+			return st;
+		}
+		l->host = true;
+		l->host_irq = config->host_irq;
 	}
 	l->vm = vm;
 	l->input = config->input;
@@ -49,7 +64,10 @@ void hv__irq_route_remove(hv_irq_line_t *line)
 			break;
 		}
 	}
-	if (line->level)
+	if (line->host)
+		line->vm->backend->irq_host(line->vm->bstate, line->input, line->host_irq,
+					    line->trigger, false);
+	else if (line->level)
 		line->vm->backend->irq_set(line->vm->bstate, line->input, false);
 	hv__strfree(line->name);
 	hv__free(line, sizeof(*line));
@@ -62,6 +80,8 @@ void hv__vm_release_lines(hv_vm_t *vm)
 	while (l != NULL) {
 		struct hv_irq_line *next = l->next;
 
+		if (l->host)
+			vm->backend->irq_host(vm->bstate, l->input, l->host_irq, l->trigger, false);
 		hv__strfree(l->name);
 		hv__free(l, sizeof(*l));
 		l = next;
@@ -75,6 +95,8 @@ static hv_status_t hv__line_set(hv_irq_line_t *line, bool level)
 
 	if (line == NULL)
 		return HV_ERR_INVALID_ARG;
+	if (line->host)
+		return HV_ERR_UNSUPPORTED; /* the host's interrupt drives it */
 	vm = line->vm;
 	__atomic_store_n(&line->level, (uint8_t)level, __ATOMIC_RELEASE);
 	if (vm->backend->irq_set(vm->bstate, line->input, level) != HV_OK) {

@@ -219,12 +219,14 @@ hv_status_t hv_vcpu_run(hv_vcpu_t *vcpu)
 		return HV_ERR_STATE;
 	if (!hv__vcpu_claim(vcpu))
 		return HV_ERR_BUSY;
+	vcpu->loop = 1;
 	while (hv__vm_state(vm) == HV_VM_RUNNING) {
 		st = hv__vcpu_enter(vcpu);
 		if (st != HV_OK)
 			break;
 		hv__dispatch(vcpu, &vcpu->exit);
 	}
+	vcpu->loop = 0;
 	hv__vcpu_release(vcpu);
 	return st;
 }

@@ -50,6 +50,9 @@ hv_status_t hv_vm_create(const hv_vm_config_t *config, hv_vm_t **out)
 	st = HV_ERR_NO_BACKEND;
 	if (be->caps(&vm->caps) != HV_OK)
 		goto err_free;
+	st = HV_ERR_UNSUPPORTED;
+	if (config->time_slice_us != 0 && (vm->caps.flags & HV_CAP_TIME_SLICE) == 0)
+		goto err_free;
 	st = HV_ERR_NO_MEMORY;
 	vm->name = hv__strdup(config->name != NULL ? config->name : "vm");
 	vm->cfg.name = vm->name;

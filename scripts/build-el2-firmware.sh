@@ -30,26 +30,6 @@ cflags=(-std=c11 -ffreestanding -nostdlib -fno-stack-protector -fno-pie -O2 -g
 	-fno-tree-loop-distribute-patterns -fno-strict-aliasing -ffunction-sections -fdata-sections
 	-I"$root/include" -I"$root/lib" -I"$el2" -I"$fw")
 
-# libfdt for guest device trees: Debian's arm64 libfdt.a. libfdt-dev is not co-installable
-# across architectures (installing :arm64 removes the host's), so the package is fetched with
-# `apt-get download` and unpacked into a cache outside the tree; the headers are the host's
-# (libfdt-dev, architecture-independent). dpkg needs the arm64 architecture for the download.
-cache="${HVLIB_CACHE:-$HOME/.cache/hvlib}/el2/libfdt"
-fdt_lib="${HVLIB_EL2_LIBFDT:-$cache/x/usr/lib/aarch64-linux-gnu/libfdt.a}"
-if [ ! -f "$fdt_lib" ] && [ -z "${HVLIB_EL2_LIBFDT:-}" ] &&
-	dpkg --print-foreign-architectures 2>/dev/null | grep -qx arm64; then
-	mkdir -p "$cache"
-	(cd "$cache" && apt-get download libfdt-dev:arm64 >/dev/null 2>&1 &&
-		dpkg-deb -x libfdt-dev_*_arm64.deb x) || true
-fi
-fdt=()
-if [ -f "$fdt_lib" ] && [ -f /usr/include/libfdt.h ]; then
-	cflags+=(-DFW_HAVE_FDT=1)
-	fdt=("$fdt_lib")
-else
-	echo "note: no arm64 libfdt.a ($fdt_lib): firmware without Linux guests"
-fi
-
 sources=()
 while IFS= read -r f; do
 	[ "$f" = "$root/lib/platform_hosted.c" ] || sources+=("$f")
@@ -57,8 +37,7 @@ done < <(find "$root/lib" -maxdepth 1 -name '*.c' | sort
 	find "$root/lib/arch" -mindepth 2 -maxdepth 2 -name '*.c' | sort
 	find "$root/lib/devices" "$root/lib/loader" "$root/lib/virtio" "$root/lib/x86" -maxdepth 1 \
 		-name '*.c' 2>/dev/null | sort
-	find "$el2" "$fw" -maxdepth 1 -name '*.[cS]' ! -name main.c ! -name linux.c ! -name guest_fdt.c | sort
-	[ ${#fdt[@]} -eq 0 ] || printf '%s\n' "$fw/linux.c" "$fw/guest_fdt.c")
+	find "$el2" "$fw" -maxdepth 1 -name '*.[cS]' ! -name main.c | sort)
 
 sed -e 's/@HV_BACKEND_DECLS@/extern const struct hv_backend hv__backend_aarch64_el2;/' \
 	-e 's/@HV_BACKEND_LIST@/\&hv__backend_aarch64_el2,/' \
@@ -100,6 +79,6 @@ done
 "$cc" "${cflags[@]}" -c "$root/tests/el2/scenarios.c" -o "$out/obj/scenarios.o"
 
 link=(-nostdlib -static -no-pie -Wl,--gc-sections -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T "$fw/link.ld")
-"$cc" "${link[@]}" "${objs[@]}" "$out/obj/main.o" "${fdt[@]}" -o "$out/el2-demo.elf"
-"$cc" "${link[@]}" "${objs[@]}" "$out/obj/scenarios.o" "${fdt[@]}" -o "$out/el2-test.elf"
+"$cc" "${link[@]}" "${objs[@]}" "$out/obj/main.o" -o "$out/el2-demo.elf"
+"$cc" "${link[@]}" "${objs[@]}" "$out/obj/scenarios.o" -o "$out/el2-test.elf"
 echo "built $out/el2-demo.elf $out/el2-test.elf"

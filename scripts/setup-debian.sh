@@ -22,9 +22,9 @@ for p in "${packages[@]}"; do
 	fi
 done
 
-# The EL2 firmware's Linux guests need arm64 packages (libfdt.a, the kernel, busybox), fetched
-# with `apt-get download` by the build and the tests (never installed: libfdt-dev:arm64 would
-# replace the host's libfdt-dev). apt knows them once dpkg has the arm64 architecture.
+# The EL2 firmware's Linux guests need arm64 packages (the kernel, busybox), fetched with
+# `apt-get download` by the tests (never installed). apt knows them once dpkg has the arm64
+# architecture.
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	echo "setup-debian: adding dpkg's arm64 architecture (for apt-get download of arm64 packages)"
 	as_root=()

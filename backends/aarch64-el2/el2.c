@@ -92,6 +92,11 @@ void hv_el2_host_exception(uint64_t kind, uint64_t esr, uint64_t elr, uint64_t f
 
 /* ---- ops: probe, VM, vCPU --------------------------------------------------------------- */
 
+static inline uint64_t hv_el2_slice_us(const hv_vm_t *vm)
+{
+	return vm->cfg.time_slice_us;
+}
+
 static hv_status_t hv_el2_check(void)
 {
 	return (MRS_(CurrentEL) >> 2 & 3) == 2 ? HV_OK : HV_ERR_NO_BACKEND;
@@ -104,7 +109,8 @@ static hv_status_t hv_el2_caps(hv_backend_caps_t *caps)
 	if (st != HV_OK)
 		return st;
 	caps->arch = HV_ARCH_AARCH64;
-	caps->flags = HV_CAP_IRQCHIP | HV_CAP_READONLY_MEM | HV_CAP_MULTI_VM;
+	caps->flags = HV_CAP_IRQCHIP | HV_CAP_READONLY_MEM | HV_CAP_MULTI_VM |
+		      HV_CAP_IRQ_PASSTHROUGH | HV_CAP_TIME_SLICE;
 	caps->max_vcpus = HV_EL2_MAX_VCPUS;
 	caps->max_regions = 256;
 	caps->irq_inputs = HV_EL2_NIRQ;
@@ -172,6 +178,9 @@ static hv_status_t hv_el2_vcpu_init(hv_vcpu_t *vcpu, void *vs, void *cs)
 	c->last_core = -1;
 	c->running_on = -1;
 	c->dirty = true;
+	c->slice_ticks = MRS_(cntfrq_el0) * hv_el2_slice_us(v->vm) / 1000000u;
+	if (hv_el2_slice_us(v->vm) != 0 && c->slice_ticks == 0)
+		c->slice_ticks = 1;
 	hv_el2_regs_reset(c);
 	hv_el2_vgic_vcpu_init(c);
 	hv__lock(v->lock);
@@ -353,8 +362,25 @@ static void hv_el2_phys_irqs(struct hv_el2_vcpu *c)
 			hv_el2_vgic_timer_fired(c);
 			continue;
 		}
+		if (intid >= 32 && hv_el2_vgic_host_fired(intid))
+			continue; /* left active for its guest, likewise */
+		if (intid == HV_EL2_HTIMER_PPI) {
+			MSR_(cnthp_ctl_el2, 0); /* the line goes low */
+			__atomic_or_fetch(&c->attn, HV_EL2_ATTN_SLICE, __ATOMIC_RELAXED);
+		}
 		MSR_(ICC_DIR_EL1, iar);
 	}
+}
+
+/* With time slices, a vCPU with nothing to do gives the rest of its slice away. */
+static bool hv_el2_yield(struct hv_el2_vcpu *c, hv_exit_t *exit)
+{
+	if (c->slice_ticks == 0)
+		return false;
+	c->slice_end = 0;
+	exit->reason = HV_EXIT_KICK;
+	exit->pc = c->regs.pc;
+	return true;
 }
 
 static inline bool hv_el2_kick_pending(struct hv_el2_vcpu *c)
@@ -492,6 +518,10 @@ static inline __attribute__((always_inline)) bool hv_el2_psci(struct hv_el2_vcpu
 		break;
 	case PSCI_CPU_SUSPEND & 0x1f:
 		/* A power-down state may return as a standby one: wait for an interrupt. */
+		if (!hv_el2_vgic_pending(c) && hv_el2_yield(c, exit)) {
+			x[0] = PSCI_SUCCESS;
+			return true;
+		}
 		while (!hv_el2_vgic_pending(c) && !hv_el2_kick_pending(c))
 			hv_el2_idle(c);
 		ret = PSCI_SUCCESS;
@@ -603,6 +633,8 @@ static bool hv_el2_sysreg(struct hv_el2_vcpu *c, uint64_t esr)
 	return false;
 }
 
+static void hv_el2_complete(struct hv_el2_vcpu *c, const hv_exit_t *exit);
+
 static bool hv_el2_dabt(struct hv_el2_vcpu *c, hv_exit_t *exit, uint64_t esr)
 {
 	struct hv__a64_dabt *d = &c->dabt;
@@ -633,6 +665,14 @@ static bool hv_el2_dabt(struct hv_el2_vcpu *c, hv_exit_t *exit, uint64_t esr)
 	exit->u.mmio.is_write = d->is_write;
 	exit->u.mmio.data = d->is_write ? data : 0;
 	c->mmio_pending = true;
+	if (c->vcpu->loop) {
+		/* In hv_vcpu_run(): the device answers now, and the guest goes on (hv_internal.h). */
+		hv__dispatch(c->vcpu, exit);
+		hv_el2_complete(c, exit);
+		if (HV__LIKELY(hv__vm_state(c->vm->vm) == HV_VM_RUNNING))
+			return false;
+		exit->reason = HV_EXIT_KICK;
+	}
 	return true;
 }
 
@@ -652,6 +692,8 @@ static inline bool hv_el2_sync(struct hv_el2_vcpu *c, hv_exit_t *exit)
 	case HV__A64_EC_WFX:
 		c->regs.pc += 4;
 		if (!(esr & 1)) {
+			if (!hv_el2_vgic_pending(c) && hv_el2_yield(c, exit))
+				return true;
 			while (!hv_el2_vgic_pending(c) && !hv_el2_kick_pending(c))
 				hv_el2_idle(c);
 		}
@@ -695,6 +737,17 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 	if (hv_el2_loaded[core] != c || c->dirty) {
 		hv_el2_load(c, core);
 		hv_el2_loaded[core] = c;
+	} else {
+		MSR_(cntv_ctl_el0, c->regs.sys[HV_EL2_CNTV_CTL]); /* off since the last exit */
+	}
+	if (c->vm->host_count != 0)
+		hv_el2_vgic_host_route(c, mpidr);
+	if (c->slice_ticks != 0) {
+		/* The EL2 physical timer ends the slice (PPI 26, taken as an IRQ exit). */
+		if (c->slice_end == 0)
+			c->slice_end = MRS_(cntpct_el0) + c->slice_ticks;
+		MSR_(cnthp_cval_el2, c->slice_end);
+		MSR_(cnthp_ctl_el2, 1);
 	}
 	__atomic_store_n(&c->running_on, (int64_t)mpidr, __ATOMIC_SEQ_CST);
 	__atomic_or_fetch(&c->attn, HV_EL2_ATTN_POWER, __ATOMIC_SEQ_CST); /* look once */
@@ -710,12 +763,21 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 			     HV_EL2_ATTN_KICK)) {
 				exit->reason = HV_EXIT_KICK;
 				exit->pc = c->regs.pc;
+				c->slice_end = 0;
 				break;
+			}
+			if (attn & HV_EL2_ATTN_SLICE) {
+				__atomic_and_fetch(&c->attn, ~HV_EL2_ATTN_SLICE, __ATOMIC_RELAXED);
+				if (c->slice_ticks != 0 && MRS_(cntpct_el0) >= c->slice_end &&
+				    hv_el2_yield(c, exit))
+					break;
 			}
 			if (attn & HV_EL2_ATTN_POWER) {
 				if (__atomic_load_n(&c->regs.power, __ATOMIC_ACQUIRE) !=
 					    HV_EL2_ON &&
 				    !hv_el2_power_up(c)) {
+					if (hv_el2_yield(c, exit))
+						break;
 					hv_el2_idle(c);
 					continue;
 				}
@@ -738,7 +800,16 @@ static hv_status_t hv_el2_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 		}
 	}
 	__atomic_store_n(&c->running_on, -1, __ATOMIC_SEQ_CST);
+	if (c->slice_ticks != 0)
+		MSR_(cnthp_ctl_el2, 0);
 	hv_el2_save(c);
+	/*
+	 * The guest's timer stays off while no vCPU runs here: its level interrupt, taken by
+	 * the firmware meanwhile (a guest that armed it and powered off), would fire again and
+	 * again. The next run of this vCPU turns it back on.
+	 */
+	MSR_(cntv_ctl_el0, 0);
+	HV_EL2_ISB();
 	return HV_OK;
 }
 
@@ -870,6 +941,12 @@ static hv_status_t hv_el2_irq_set(void *vs, uint32_t input, bool level)
 	return hv_el2_vgic_irq_set(vs, input, level);
 }
 
+static hv_status_t hv_el2_irq_host(void *vs, uint32_t input, uint32_t host_irq,
+				   hv_irq_trigger_t trigger, bool bind)
+{
+	return hv_el2_vgic_host_bind(vs, input, host_irq, trigger, bind);
+}
+
 const struct hv_backend hv__backend_aarch64_el2 = {
 	.version = HV__BACKEND_VERSION,
 	.name = "aarch64-el2",
@@ -893,6 +970,7 @@ const struct hv_backend hv__backend_aarch64_el2 = {
 	.restore = hv_el2_restore,
 	.irq_set = hv_el2_irq_set,
 	.msi = NULL,
+	.irq_host = hv_el2_irq_host,
 };
 
 _Static_assert(__builtin_offsetof(struct hv_el2_vcpu, regs) == 112, "el2_entry.S: G_X");

@@ -21,7 +21,18 @@
 
 #define HV_EL2_KICK_SGI 8u
 #define HV_EL2_MAINT_PPI 25u
+#define HV_EL2_HTIMER_PPI 26u /* the EL2 physical timer (CNTHP): time slices */
 #define HV_EL2_VTIMER_PPI 27u
+
+/*
+ * The physical distributor, identity-mapped as device memory, for host interrupts routed to
+ * guests (HV_IRQ_ROUTE_HOST). QEMU virt's by default; define it when building for a board
+ * with the distributor elsewhere.
+ */
+#ifndef HV_EL2_PHYS_GICD
+#define HV_EL2_PHYS_GICD 0x08000000ull
+#endif
+#define HV_EL2_HOST_IRQS 1020u /* INTIDs 0-1019; SPIs from 32 */
 
 #define HV_EL2_MAX_VCPUS 8u
 #define HV_EL2_MAX_CPUS 64u /* physical cores: Aff0 + 16 * Aff1 */
@@ -101,6 +112,7 @@ struct hv_el2_vm;
 #define HV_EL2_ATTN_KICK 1u  /* leave run() with HV_EXIT_KICK */
 #define HV_EL2_ATTN_IRQ 2u   /* something may be pending: fill list registers before entry */
 #define HV_EL2_ATTN_POWER 4u /* the vCPU is not powered on */
+#define HV_EL2_ATTN_SLICE 8u /* the EL2 timer fired: the time slice may be over */
 
 struct hv_el2_vcpu {
 	struct hv_el2_host host; /* offset 0: el2_entry.S */
@@ -114,6 +126,8 @@ struct hv_el2_vcpu {
 	uint32_t attn;      /* atomic HV_EL2_ATTN_* bits: the run loop's slow path has work */
 	int64_t running_on; /* atomic: MPIDR of the core inside run(), or -1 */
 	uint64_t on_entry, on_ctx; /* PSCI CPU_ON arguments, published with power */
+	uint64_t slice_ticks;      /* time slice in counter ticks; 0: no slices */
+	uint64_t slice_end;        /* counter value ending the current slice; 0: none begun */
 
 	/* A trapped load the core is completing, and its syndrome. */
 	bool mmio_pending;
@@ -148,6 +162,11 @@ struct hv_el2_vm {
 	uint64_t spi_edge[HV_EL2_SPI_WORDS];
 	uint8_t spi_prio[HV_EL2_NSPI];
 	uint64_t spi_route[HV_EL2_NSPI]; /* GICD_IROUTER */
+
+	/* Host interrupts routed to SPIs (HV_IRQ_ROUTE_HOST): 0 or the physical INTID. */
+	uint16_t spi_host[HV_EL2_NSPI];
+	uint64_t host_route[HV_EL2_NSPI]; /* physical GICD_IROUTER written, bit 63: valid */
+	uint32_t host_count;
 };
 
 /* el2_entry.S */
@@ -197,6 +216,10 @@ void hv_el2_vgic_load(struct hv_el2_vcpu *c, bool moved);
 void hv_el2_vgic_save(struct hv_el2_vcpu *c);
 void hv_el2_vgic_send_sgi(struct hv_el2_vcpu *c, uint64_t value);
 hv_status_t hv_el2_vgic_irq_set(struct hv_el2_vm *v, uint32_t intid, bool level);
+hv_status_t hv_el2_vgic_host_bind(struct hv_el2_vm *v, uint32_t input, uint32_t host,
+				  hv_irq_trigger_t trigger, bool bind);
+bool hv_el2_vgic_host_fired(uint32_t intid);
+void hv_el2_vgic_host_route(struct hv_el2_vcpu *c, uint64_t mpidr);
 void hv_el2_vgic_timer_fired(struct hv_el2_vcpu *c);
 uint32_t hv_el2_lr_count(void);
 

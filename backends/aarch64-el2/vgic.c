@@ -6,7 +6,13 @@
  * interrupts through ICV_* registers without exits. Level-triggered SPIs carry the LR's EOI
  * bit, so ending one raises the maintenance interrupt and the line is looked at again; the
  * virtual timer's PPI is injected with the LR's HW bit, so the guest's deactivation also
- * deactivates the physical interrupt (acknowledged here with EOImode 1).
+ * deactivates the physical interrupt (acknowledged here with EOImode 1). Host interrupts
+ * routed to a guest (HV_IRQ_ROUTE_HOST) are SPIs of the physical distributor, handled the
+ * same way: acknowledged and priority-dropped by the backend on whatever core takes them,
+ * latched as pending in their VM's distributor, injected with the HW bit and the physical
+ * INTID, deactivated by the guest's own deactivation. While the physical interrupt is active
+ * it cannot fire again, so a level line held high by its device is delivered once per
+ * deactivation, as on bare metal.
  */
 #include "el2.h"
 
@@ -135,6 +141,169 @@ static void hv_el2_lr_write(uint32_t i, uint64_t v)
 	}
 }
 
+/* ---- the physical distributor, for host interrupts routed to guests ------------------- */
+
+#define PGICD(off) (*(volatile uint32_t *)(uintptr_t)(HV_EL2_PHYS_GICD + (off)))
+#define GICD_TYPER_ 0x0004
+#define GICD_IGROUPR_ 0x0080
+#define GICD_ISENABLER_ 0x0100
+#define GICD_ICENABLER_ 0x0180
+#define GICD_ICPENDR_ 0x0280
+#define GICD_ICACTIVER_ 0x0380
+#define GICD_IPRIORITYR_ 0x0400
+#define GICD_ICFGR_ 0x0c00
+#define GICD_IROUTER_ 0x6000
+
+static struct hv_el2_vcpu *hv_el2_spi_target(struct hv_el2_vm *v, uint32_t spi);
+
+/* Which VM each host interrupt is routed to, and to which of its inputs. */
+static struct hv_el2_vm *hv_el2_host_owner[HV_EL2_HOST_IRQS];
+static uint16_t hv_el2_host_input[HV_EL2_HOST_IRQS];
+/* Cores inside hv_el2_vgic_host_fired() for each: an unbind waits for them to leave. */
+static uint32_t hv_el2_host_busy[HV_EL2_HOST_IRQS];
+static uint32_t hv_el2_pgicd_lock; /* read-modify-writes of shared physical registers */
+
+static void hv_el2_pgicd_rmw(uint64_t off, uint32_t clear, uint32_t set)
+{
+	while (__atomic_exchange_n(&hv_el2_pgicd_lock, 1, __ATOMIC_ACQUIRE))
+		;
+	PGICD(off) = (PGICD(off) & ~clear) | set;
+	__atomic_store_n(&hv_el2_pgicd_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Disabled, not pending, not active: as if it had never been routed. */
+static void hv_el2_host_quiesce(uint32_t host)
+{
+	uint32_t bit = 1u << (host % 32);
+
+	PGICD(GICD_ICENABLER_ + host / 32 * 4) = bit;
+	PGICD(GICD_ICPENDR_ + host / 32 * 4) = bit;
+	PGICD(GICD_ICACTIVER_ + host / 32 * 4) = bit;
+	__asm__ volatile("dsb sy" ::: "memory");
+}
+
+/* Follow the guest's enables of its SPIs [first, first + 32) on the physical ones behind. */
+static void hv_el2_host_enables(struct hv_el2_vm *v, uint32_t first, uint32_t bits, bool set)
+{
+	uint32_t i;
+
+	if (v->host_count == 0)
+		return;
+	for (i = 0; i < 32 && first + i < HV_EL2_NSPI; i++) {
+		uint32_t h = v->spi_host[first + i];
+		uint64_t reg = (set ? GICD_ISENABLER_ : GICD_ICENABLER_) + h / 32 * 4;
+
+		if (h != 0 && (bits >> i & 1))
+			PGICD(reg) = 1u << (h % 32);
+	}
+}
+
+hv_status_t hv_el2_vgic_host_bind(struct hv_el2_vm *v, uint32_t input, uint32_t host,
+				  hv_irq_trigger_t trigger, bool bind)
+{
+	uint32_t spis = ((PGICD(GICD_TYPER_) & 0x1f) + 1) * 32, s = input - 32;
+	struct hv_el2_vm *none = NULL;
+
+	if (!bind) {
+		if (input < 32 || input >= HV_EL2_NIRQ || v->spi_host[s] != host)
+			return HV_OK;
+		hv_el2_host_quiesce(host);
+		__atomic_store_n(&hv_el2_host_owner[host], NULL, __ATOMIC_SEQ_CST);
+		/* A core that took it just before may still be latching it into this VM. */
+		while (__atomic_load_n(&hv_el2_host_busy[host], __ATOMIC_SEQ_CST) != 0)
+			;
+		hv__lock(v->lock);
+		v->spi_host[s] = 0;
+		v->host_route[s] = 0;
+		v->host_count--;
+		hv__unlock(v->lock);
+		return HV_OK;
+	}
+	if (input < 32 || input >= HV_EL2_NIRQ)
+		return HV_ERR_RANGE;
+	/* The backend's own: its kick SGI, the maintenance interrupt, the EL2 and virtual timers. */
+	if (host == HV_EL2_KICK_SGI || host == HV_EL2_MAINT_PPI || host == HV_EL2_HTIMER_PPI ||
+	    host == HV_EL2_VTIMER_PPI)
+		return HV_ERR_BUSY;
+	if (host < 32 || host >= spis || host >= HV_EL2_HOST_IRQS)
+		return HV_ERR_RANGE; /* SGIs and PPIs are per core; past the distributor's SPIs */
+	if (!__atomic_compare_exchange_n(&hv_el2_host_owner[host], &none, v, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return HV_ERR_BUSY;
+	hv_el2_host_input[host] = (uint16_t)input;
+	hv_el2_host_quiesce(host);
+	hv_el2_pgicd_rmw(GICD_IGROUPR_ + host / 32 * 4, 0, 1u << (host % 32));
+	hv_el2_pgicd_rmw(GICD_ICFGR_ + host / 16 * 4, 2u << (host % 16 * 2),
+			 trigger == HV_IRQ_EDGE ? 2u << (host % 16 * 2) : 0);
+	*(volatile uint8_t *)(uintptr_t)(HV_EL2_PHYS_GICD + GICD_IPRIORITYR_ + host) = 0x80;
+	hv__lock(v->lock);
+	v->spi_host[s] = (uint16_t)host;
+	v->host_route[s] = 0;
+	v->host_count++;
+	/* The guest's edge/level view follows the device's. */
+	if (trigger == HV_IRQ_EDGE)
+		v->spi_edge[s / 64] |= 1ull << (s % 64);
+	else
+		v->spi_edge[s / 64] &= ~(1ull << (s % 64));
+	hv__unlock(v->lock);
+	return HV_OK;
+}
+
+/*
+ * At run() entry, when the VM has host routes: the physical interrupts whose virtual SPI
+ * targets this vCPU go to this core (they would be taken anywhere the backend runs, but a
+ * core left to the firmware would not forward them).
+ */
+void hv_el2_vgic_host_route(struct hv_el2_vcpu *c, uint64_t mpidr)
+{
+	struct hv_el2_vm *v = c->vm;
+	uint32_t s;
+
+	hv__lock(v->lock);
+	for (s = 0; s < HV_EL2_NSPI; s++) {
+		uint32_t h = v->spi_host[s];
+
+		if (h == 0 || v->host_route[s] == (mpidr | 1ull << 63) ||
+		    hv_el2_spi_target(v, s) != c)
+			continue;
+		*(volatile uint64_t *)(uintptr_t)(HV_EL2_PHYS_GICD + GICD_IROUTER_ + 8ull * h) =
+			mpidr;
+		v->host_route[s] = mpidr | 1ull << 63;
+	}
+	hv__unlock(v->lock);
+}
+
+/*
+ * A physical SPI this core acknowledged (and priority-dropped): if a VM owns it, it becomes
+ * pending in that VM's distributor and stays active until the guest deactivates it.
+ */
+bool hv_el2_vgic_host_fired(uint32_t intid)
+{
+	struct hv_el2_vm *v;
+	struct hv_el2_vcpu *t;
+	uint32_t s;
+
+	if (intid < 32 || intid >= HV_EL2_HOST_IRQS)
+		return false;
+	__atomic_add_fetch(&hv_el2_host_busy[intid], 1, __ATOMIC_SEQ_CST);
+	v = __atomic_load_n(&hv_el2_host_owner[intid], __ATOMIC_SEQ_CST);
+	if (v == NULL) {
+		__atomic_sub_fetch(&hv_el2_host_busy[intid], 1, __ATOMIC_RELEASE);
+		return false;
+	}
+	s = hv_el2_host_input[intid] - 32;
+	hv__lock(v->lock);
+	v->spi_pending[s / 64] |= 1ull << (s % 64);
+	t = hv_el2_spi_target(v, s);
+	if (t != NULL) { /* under the lock: the vCPU cannot go away meanwhile (vcpu_fini) */
+		hv_el2_vgic_hint(t);
+		hv_el2_wake(t);
+	}
+	hv__unlock(v->lock);
+	__atomic_sub_fetch(&hv_el2_host_busy[intid], 1, __ATOMIC_RELEASE);
+	return true;
+}
+
 void hv_el2_vgic_vm_init(struct hv_el2_vm *v)
 {
 	uint32_t i;
@@ -154,8 +323,11 @@ void hv_el2_vgic_vm_reset(struct hv_el2_vm *v)
 		v->spi_pending[i] = 0;
 		v->spi_edge[i] = 0;
 	}
-	for (i = 0; i < HV_EL2_NSPI; i++)
+	for (i = 0; i < HV_EL2_NSPI; i++) {
 		v->spi_route[i] = 0;
+		if (v->spi_host[i] != 0)
+			hv_el2_host_quiesce(v->spi_host[i]);
+	}
 	hv_el2_vgic_vm_init(v);
 }
 
@@ -290,7 +462,9 @@ void hv_el2_vgic_flush(struct hv_el2_vcpu *c)
 
 			lr |= (uint64_t)v->spi_prio[s] << 48;
 			v->spi_pending[s / 64] &= ~(1ull << (s % 64));
-			if (!((v->spi_edge[s / 64] >> (s % 64)) & 1))
+			if (v->spi_host[s] != 0)
+				lr |= LR_HW | ((uint64_t)v->spi_host[s] << 32);
+			else if (!((v->spi_edge[s / 64] >> (s % 64)) & 1))
 				lr |= LR_EOI; /* a level line: look at it again after the EOI */
 		}
 		c->lr_intid[i] = n;
@@ -359,8 +533,9 @@ void hv_el2_vgic_load(struct hv_el2_vcpu *c, bool moved)
 	for (i = 0; i < n; i++) {
 		uint64_t lr = c->lr[i];
 
-		/* The physical timer interrupt behind an HW entry was on another core. */
-		if (moved && (lr & LR_HW))
+		/* The physical timer interrupt behind an HW entry was on another core (an SPI's
+		 * active state is in the distributor: its HW link holds on any core). */
+		if (moved && (lr & LR_HW) && ((lr >> 32) & 0x3ff) < 32)
 			lr &= ~(LR_HW | (0x3ffull << 32));
 		if (!(c->lr_used >> i & 1))
 			lr = 0;
@@ -511,9 +686,10 @@ static void hv_el2_gicd(struct hv_el2_vm *v, uint64_t off, bool w, uint32_t widt
 	case GICD_ICENABLER:
 		if (n < 32)
 			goto out; /* private interrupts live in the redistributors */
-		if (w)
+		if (w) {
 			hv_el2_bits32(v->spi_enabled, n - 32, (uint32_t)val, off < GICD_ICENABLER);
-		else
+			hv_el2_host_enables(v, n - 32, (uint32_t)val, off < GICD_ICENABLER);
+		} else
 			val = hv_el2_get32(v->spi_enabled, n - 32);
 		goto out;
 	case GICD_ISPENDR:

@@ -174,9 +174,10 @@ void fw_gic_init_cpu(uint32_t core)
 		MMIO32(rd + GICR_SGI + GICR_IPRIORITYR + i) = 0x80808080u;
 	/*
 	 * The backend's kick SGI 8, the maintenance interrupt 25, the virtual timer 27; and the
-	 * EL2 physical timer 26, which wakes this firmware's idle cores (fw_idle).
+	 * EL2 physical timer 26 and SGI 0, which wake this firmware's idle cores (fw_idle).
 	 */
-	MMIO32(rd + GICR_SGI + GICR_ISENABLER0) = (1u << 8) | (1u << 25) | (1u << 26) | (1u << 27);
+	MMIO32(rd + GICR_SGI + GICR_ISENABLER0) =
+		(1u << 0) | (1u << 8) | (1u << 25) | (1u << 26) | (1u << 27);
 	__asm__ volatile("msr S3_4_C12_C9_5, %0\n\tisb" ::"r"(9ull));  /* ICC_SRE_EL2 */
 	__asm__ volatile("msr S3_0_C4_C6_0, %0" ::"r"(0xffull));       /* ICC_PMR_EL1 */
 	__asm__ volatile("msr S3_0_C12_C12_4, %0" ::"r"(2ull));        /* ICC_CTLR_EL1: EOImode */
@@ -289,6 +290,10 @@ void fw_core_run(uint32_t core, void (*fn)(void *arg), void *arg)
 	w->arg = arg;
 	__atomic_store_n(&w->busy, 1, __ATOMIC_RELEASE);
 	__asm__ volatile("dsb ish\n\tsev" ::: "memory");
+	/* SGI 0 ends its fw_idle() at once instead of at its next timer tick. */
+	__asm__ volatile("msr S3_0_C12_C11_5, %0\n\tisb" /* ICC_SGI1R_EL1 */
+			 ::"r"((uint64_t)(core / 16) << 16 | 1ull << (core % 16))
+			 : "memory");
 }
 
 bool fw_core_busy(uint32_t core)

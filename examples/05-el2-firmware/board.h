@@ -17,6 +17,8 @@
  * 0x78000000).
  */
 #define FW_RAM_END 0x70000000ull
+/* QEMU gives a machine zeroed RAM at power-on: memory never used since then holds zeros. */
+#define FW_RAM_ZEROED 1
 #define FW_BLOB_KERNEL 0x70000000ull
 #define FW_BLOB_INITRD 0x78000000ull
 

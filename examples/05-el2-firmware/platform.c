@@ -16,6 +16,12 @@ struct fw_span {
 
 static struct fw_span *fw_free_list;
 static uint32_t fw_heap_lock;
+/*
+ * Everything of the heap at or above this address has never been handed out since power-on,
+ * so it still holds what the board left there: zeros on QEMU's virt (FW_RAM_ZEROED). Guest RAM
+ * taken from there needs no zeroing; anything below it that was used before does.
+ */
+static uintptr_t fw_heap_fresh;
 
 void fw_spin_lock(uint32_t *l)
 {
@@ -54,14 +60,15 @@ void fw_heap_init(uintptr_t start, uintptr_t end)
 {
 	start = (start + 15) & ~(uintptr_t)15;
 	fw_heap_insert(start, end - start);
+	fw_heap_fresh = FW_RAM_ZEROED ? start : end;
 }
 
-static void *fw_alloc(void *ctx, size_t size, size_t align)
+/* First fit; *fresh (if given) receives how many bytes at the end were never used before. */
+static void *fw_alloc_fresh(size_t size, size_t align, size_t *fresh)
 {
 	struct fw_span **pp;
 	void *out = NULL;
 
-	(void)ctx;
 	size = (size + 15) & ~(size_t)15;
 	if (size == 0)
 		size = 16;
@@ -83,10 +90,24 @@ static void *fw_alloc(void *ctx, size_t size, size_t align)
 		if (a + size < end)
 			fw_heap_insert(a + size, end - (a + size));
 		out = (void *)a;
+		if (fresh != NULL) {
+			/* The span's header (fw_span) may sit in the block's first bytes. */
+			uintptr_t used = fw_heap_fresh > a + 16 ? fw_heap_fresh : a + 16;
+
+			*fresh = used >= a + size ? 0 : a + size - used;
+		}
+		if (a + size > fw_heap_fresh)
+			fw_heap_fresh = a + size;
 		break;
 	}
 	fw_spin_unlock(&fw_heap_lock);
 	return out;
+}
+
+static void *fw_alloc(void *ctx, size_t size, size_t align)
+{
+	(void)ctx;
+	return fw_alloc_fresh(size, align, NULL);
 }
 
 static void fw_free(void *ctx, void *ptr, size_t size)
@@ -100,6 +121,29 @@ static void fw_free(void *ctx, void *ptr, size_t size)
 	fw_spin_lock(&fw_heap_lock);
 	fw_heap_insert((uintptr_t)ptr, size);
 	fw_spin_unlock(&fw_heap_lock);
+}
+
+/*
+ * Guest RAM: zeroed, but only where it is not known to be zero already; 2 MiB-aligned when
+ * that big, so stage 2 maps it with blocks rather than pages.
+ */
+static void *fw_ram_alloc(void *ctx, size_t size)
+{
+	size_t fresh = 0;
+	uint8_t *p;
+
+	(void)ctx;
+	p = fw_alloc_fresh(size, size >= 0x200000 ? 0x200000 : 4096, &fresh);
+	if (p == NULL && size >= 0x200000)
+		p = fw_alloc_fresh(size, 4096, &fresh);
+	if (p != NULL && fresh < size)
+		__builtin_memset(p, 0, size - fresh);
+	return p;
+}
+
+static void fw_ram_free(void *ctx, void *ptr, size_t size)
+{
+	fw_free(ctx, ptr, size);
 }
 
 static void fw_log(void *ctx, hv_log_level_t level, const char *line)
@@ -158,6 +202,8 @@ void fw_platform_install(void)
 
 	fw_platform.alloc = fw_alloc;
 	fw_platform.free = fw_free;
+	fw_platform.ram_alloc = fw_ram_alloc;
+	fw_platform.ram_free = fw_ram_free;
 	fw_platform.log = fw_log;
 	fw_platform.time_ns = fw_time_ns;
 	fw_platform.panic = fw_panic;
@@ -267,7 +313,7 @@ int memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
-/* ---- what libfdt needs from a libc (Debian's libfdt.a) -------------------------------- */
+/* ---- a few libc functions (strtoul for the test firmware's command line) ------------ */
 
 void *memchr(const void *s, int c, size_t n);
 char *strchr(const char *s, int c);

@@ -40,9 +40,28 @@ hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, s
 	return fw_vm_create_ram(g, name, image, size, vcpus, cores, FW_GUEST_RAM_SIZE, false);
 }
 
+static hv_status_t fw_vm_create_common(struct fw_vm *g, const char *name, const void *image,
+				       size_t size, uint32_t vcpus, const uint32_t *cores,
+				       uint64_t ram_size, bool uart_passthrough, uint32_t slice_us);
+
 hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *image, size_t size,
 			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size,
 			     bool uart_passthrough)
+{
+	return fw_vm_create_common(g, name, image, size, vcpus, cores, ram_size, uart_passthrough,
+				   0);
+}
+
+hv_status_t fw_vm_create_sliced(struct fw_vm *g, const char *name, const void *image, size_t size,
+				uint32_t vcpus, const uint32_t *cores, uint32_t slice_us)
+{
+	return fw_vm_create_common(g, name, image, size, vcpus, cores, FW_GUEST_RAM_SIZE, false,
+				   slice_us);
+}
+
+static hv_status_t fw_vm_create_common(struct fw_vm *g, const char *name, const void *image,
+				       size_t size, uint32_t vcpus, const uint32_t *cores,
+				       uint64_t ram_size, bool uart_passthrough, uint32_t slice_us)
 {
 	hv_vm_config_t cfg = HV_VM_CONFIG_INIT;
 	hv_region_config_t ram = HV_REGION_CONFIG_INIT;
@@ -59,6 +78,7 @@ hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *imag
 	g->line_len = 0;
 	cfg.name = name;
 	cfg.flags = HV_VM_MANUAL_RUN;
+	cfg.time_slice_us = slice_us;
 	st = hv_backend_find("aarch64-el2", &cfg.backend);
 	if (st == HV_OK)
 		st = hv_vm_create(&cfg, &g->vm);
@@ -68,7 +88,7 @@ hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *imag
 	ram.name = "ram";
 	ram.gpa = FW_GUEST_RAM;
 	ram.size = ram_size;
-	st = hv_vm_map_region(g->vm, &ram, NULL);
+	st = ram_size != 0 ? hv_vm_map_region(g->vm, &ram, NULL) : HV_OK; /* 0: the caller's */
 	if (st == HV_OK && image != NULL)
 		st = hv_elf_load(g->vm, image, size, &entry);
 	uart.name = "uart";
@@ -120,6 +140,64 @@ hv_status_t fw_vm_start(struct fw_vm *g)
 		return st;
 	for (i = 0; i < g->vcpu_count; i++)
 		fw_core_run(g->cores[i], fw_vm_run_vcpu, hv_vcpu_get(g->vm, i));
+	return HV_OK;
+}
+
+static void fw_sched_run(void *arg)
+{
+	struct fw_sched *s = arg;
+	uint32_t i, k, j, running;
+
+	do {
+		running = 0;
+		for (i = 0; i < s->count; i++) {
+			hv_vm_t *vm = s->vm[i]->vm;
+
+			for (k = 0; k < s->priority[i]; k++) {
+				uint64_t t0 = fw_ticks();
+
+				if (hv_vm_get_state(vm) != HV_VM_RUNNING)
+					break;
+				for (j = 0; j < s->vm[i]->vcpu_count; j++) {
+					hv_vcpu_t *vcpu = hv_vcpu_get(vm, j);
+					hv_exit_t *exit;
+
+					while (hv_vcpu_run_once(vcpu, &exit) == HV_OK &&
+					       exit->reason != HV_EXIT_KICK &&
+					       hv_vcpu_dispatch(vcpu, exit) == HV_OK)
+						;
+				}
+				__atomic_store_n(&s->ticks[i], s->ticks[i] + (fw_ticks() - t0),
+						 __ATOMIC_RELAXED);
+				__atomic_store_n(&s->slices[i], s->slices[i] + 1, __ATOMIC_RELAXED);
+			}
+			if (hv_vm_get_state(vm) == HV_VM_RUNNING)
+				running++;
+		}
+	} while (running > 0);
+}
+
+hv_status_t fw_sched_start(struct fw_sched *s, uint32_t core)
+{
+	hv_status_t st = HV_OK;
+	uint32_t i, j;
+
+	if (s->count == 0 || s->count > FW_SCHED_MAX)
+		return HV_ERR_INVALID_ARG;
+	for (i = 0; i < s->count && st == HV_OK; i++) {
+		if (s->priority[i] == 0)
+			s->priority[i] = 1;
+		s->slices[i] = s->ticks[i] = 0;
+		for (j = 0; j < s->vm[i]->vcpu_count; j++)
+			s->vm[i]->cores[j] = core; /* for fw_vm_wait_all */
+		st = hv_vm_start(s->vm[i]->vm);
+	}
+	if (st != HV_OK) {
+		while (--i > 0)
+			hv_vm_stop(s->vm[i - 1]->vm); /* those started: nobody would run them */
+		return st;
+	}
+	fw_core_run(core, fw_sched_run, s);
 	return HV_OK;
 }
 

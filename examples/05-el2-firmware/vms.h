@@ -28,13 +28,21 @@ struct fw_vm {
 hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, size_t size,
 			 uint32_t vcpus, const uint32_t *cores);
 /*
- * Likewise with ram_size bytes of RAM; no image when image is NULL. With uart_passthrough, the
+ * Likewise with ram_size bytes of RAM (none when 0: the caller maps it); no image when image
+ * is NULL. With uart_passthrough, the
  * board's own PL011 page is mapped into the guest instead of an emulated one (static
  * partitioning as Bao does it: no exits for console output, no interrupt either).
  */
 hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *image, size_t size,
 			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size,
 			     bool uart_passthrough);
+/*
+ * Likewise, for a VM whose vCPUs share their core with other VMs' (fw_sched): its vCPUs leave
+ * the guest at the end of each slice of slice_us microseconds (hv_vm_config_t.time_slice_us)
+ * and whenever they wait for an interrupt with nothing pending.
+ */
+hv_status_t fw_vm_create_sliced(struct fw_vm *g, const char *name, const void *image, size_t size,
+				uint32_t vcpus, const uint32_t *cores, uint32_t slice_us);
 /* A byte stream printing whole lines to the console, prefixed with g->name (g's line buffer). */
 hv_chardev_t fw_vm_console_stream(struct fw_vm *g);
 /* Start it: each vCPU runs on its core with hv_vcpu_run() until the VM stops. */
@@ -43,6 +51,24 @@ hv_status_t fw_vm_start(struct fw_vm *g);
 void fw_vm_wait_all(struct fw_vm *const *g, size_t count);
 /* Print how the VM stopped. */
 void fw_vm_report(struct fw_vm *g);
+
+/*
+ * Several VMs time-sliced on one core, by priority: in each round a VM gets as many slices as
+ * its priority (a slice runs each of its vCPUs until hv_vcpu_run_once() returns
+ * HV_EXIT_KICK; other exits are dispatched as hv_vcpu_run() would). A VM whose vCPUs wait
+ * for interrupts gives its slices away early. The counters are the scheduler's, readable
+ * from other cores while it runs.
+ */
+#define FW_SCHED_MAX 4u
+struct fw_sched {
+	struct fw_vm *vm[FW_SCHED_MAX];
+	uint32_t priority[FW_SCHED_MAX]; /* slices per round, >= 1 */
+	uint32_t count;
+	uint64_t slices[FW_SCHED_MAX]; /* slices run */
+	uint64_t ticks[FW_SCHED_MAX];  /* counter ticks spent in them */
+};
+/* Start s's VMs (created with fw_vm_create_sliced) and schedule them on `core` until all stop. */
+hv_status_t fw_sched_start(struct fw_sched *s, uint32_t core);
 
 /* The guest images built into this firmware (guests.S, generated). */
 #define FW_GUEST(n)                               \

@@ -29,6 +29,10 @@ HV_EXTERN_C_BEGIN
 #define HV_CAP_PIO (1u << 3)
 /** Several VMs can exist at once. */
 #define HV_CAP_MULTI_VM (1u << 4)
+/** Host interrupts can drive guest inputs (@ref HV_IRQ_ROUTE_HOST). */
+#define HV_CAP_IRQ_PASSTHROUGH (1u << 5)
+/** vCPUs can be time-sliced (@ref hv_vm_config_t.time_slice_us). */
+#define HV_CAP_TIME_SLICE (1u << 6)
 
 /** What a backend can do on this host. */
 typedef struct hv_backend_caps {

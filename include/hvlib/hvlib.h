@@ -29,6 +29,7 @@
 #include "hostdev.h"
 #include "devices.h"
 #include "loader.h"
+#include "devtree.h"
 #include "pc.h"
 
 #endif /* HVLIB_HVLIB_H */

@@ -28,12 +28,30 @@ typedef enum hv_irq_trigger {
 	HV_IRQ_EDGE = 1,  /**< Edge-triggered: use hv_irq_line_pulse(). */
 } hv_irq_trigger_t;
 
+/**
+ * Route flag: the input is driven by one of the host's physical interrupts (@ref
+ * hv_irq_route_config_t.host_irq), typically that of a device passed through to the guest
+ * with an @ref HV_REGION_PASSTHROUGH region, and not by hv_irq_line_raise() and friends. The
+ * backend takes the physical interrupt, makes the input pending, and completes the physical
+ * interrupt when the guest completes the virtual one. Only backends with
+ * @ref HV_CAP_IRQ_PASSTHROUGH offer it; see the backend's README for which host interrupts
+ * qualify.
+ */
+#define HV_IRQ_ROUTE_HOST 0x1u
+
 /** Definition of an interrupt route. */
 typedef struct hv_irq_route_config {
 	uint32_t struct_size;     /**< sizeof(...), set by @ref HV_IRQ_ROUTE_CONFIG_INIT. */
 	uint32_t input;           /**< Interrupt-controller input (GSI or INTID). */
 	hv_irq_trigger_t trigger; /**< Trigger mode. */
 	const char *name;         /**< For logs; copied. May be NULL. */
+	uint32_t flags;           /**< @ref HV_IRQ_ROUTE_HOST or 0. */
+	/**
+	 * With @ref HV_IRQ_ROUTE_HOST, the host's physical interrupt (on AArch64 a GICv3 SPI's
+	 * INTID), configured with the trigger above. At most one route, of any VM, per host
+	 * interrupt. Ignored without the flag.
+	 */
+	uint32_t host_irq;
 } hv_irq_route_config_t;
 
 /** Initialiser for @ref hv_irq_route_config_t. */
@@ -47,12 +65,18 @@ typedef struct hv_irq_route_config {
  * @param[in] vm The VM, not running.
  * @param[in] config The route.
  * @param[out] line Receives the line (owned by the VM).
- * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG for NULL arguments or an unknown trigger;
- *         @ref HV_ERR_ABI for an unknown struct size; @ref HV_ERR_STATE if the VM is running, or
- *         paused or stopped but not yet waited for (hv_vm_wait());
- *         @ref HV_ERR_RANGE if the input does not exist on this backend's controller;
- *         @ref HV_ERR_BUSY if another line already drives the input;
- *         @ref HV_ERR_UNSUPPORTED if the backend has no interrupt controller;
+ * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG for NULL arguments, an unknown trigger or
+ *         unknown flags; @ref HV_ERR_ABI for an unknown struct size; @ref HV_ERR_STATE if the
+ *         VM is running, or paused or stopped but not yet waited for (hv_vm_wait());
+ *         @ref HV_ERR_RANGE if the input does not exist on this backend's controller, or
+ *         (@ref HV_IRQ_ROUTE_HOST) the host interrupt does not exist or cannot be passed
+ *         through (on AArch64 EL2: not an SPI of the physical distributor);
+ *         @ref HV_ERR_BUSY if another line already drives the input, or
+ *         (@ref HV_IRQ_ROUTE_HOST) the host interrupt is already routed to a VM or is one the
+ *         backend uses itself;
+ *         @ref HV_ERR_LIMIT if the backend has no room for another host route in this VM;
+ *         @ref HV_ERR_UNSUPPORTED if the backend has no interrupt controller, or
+ *         (@ref HV_IRQ_ROUTE_HOST) cannot pass host interrupts through;
  *         @ref HV_ERR_NO_MEMORY.
  */
 HV_API hv_status_t hv_irq_route_add(hv_vm_t *vm, const hv_irq_route_config_t *config,
@@ -61,8 +85,9 @@ HV_API hv_status_t hv_irq_route_add(hv_vm_t *vm, const hv_irq_route_config_t *co
 /**
  * @brief Assert a line (level stays high until lowered).
  * @param[in] line The line.
- * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG if @p line is NULL; @ref HV_ERR_BACKEND if the
- *         hypervisor refused.
+ * @return @ref HV_OK; @ref HV_ERR_INVALID_ARG if @p line is NULL; @ref HV_ERR_UNSUPPORTED if
+ *         the line is a host interrupt's (a @ref HV_IRQ_ROUTE_HOST route, which the device drives);
+ *         @ref HV_ERR_BACKEND if the hypervisor refused.
  */
 HV_API hv_status_t hv_irq_line_raise(hv_irq_line_t *line);
 

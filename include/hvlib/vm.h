@@ -100,6 +100,15 @@ typedef struct hv_vm_config {
 	 * A status other than @ref HV_OK leaves the VM stopped.
 	 */
 	hv_status_t (*on_reset)(void *user, hv_vm_t *vm);
+	/**
+	 * Optional: time slices of this many microseconds, for hosts that run several vCPUs on
+	 * one physical core (firmware scheduling VMs by priority). A vCPU then leaves the guest
+	 * with @ref HV_EXIT_KICK when its slice ends, and as soon as it waits for an interrupt
+	 * with nothing pending (its slice is given away); a slice goes on across other exits
+	 * until one of these. 0: no slices, a vCPU stays in the guest until an exit the backend
+	 * cannot handle itself. Needs @ref HV_CAP_TIME_SLICE.
+	 */
+	uint32_t time_slice_us;
 } hv_vm_config_t;
 
 /** Initialiser for @ref hv_vm_config_t. */
@@ -117,7 +126,8 @@ typedef struct hv_vm_config {
  *         backend (or every backend, when none is chosen) does not work here;
  *         @ref HV_ERR_NO_PLATFORM; @ref HV_ERR_NO_MEMORY; @ref HV_ERR_BACKEND if the
  *         hypervisor refused to create the VM; @ref HV_ERR_LIMIT if the backend allows no
- *         more VMs.
+ *         more VMs; @ref HV_ERR_UNSUPPORTED for time slices on a backend without
+ *         @ref HV_CAP_TIME_SLICE.
  */
 HV_API hv_status_t hv_vm_create(const hv_vm_config_t *config, hv_vm_t **vm);
 

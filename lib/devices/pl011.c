@@ -469,6 +469,7 @@ static const hv_device_ops_t pl011_ops = {
 
 static const struct hv__devclass pl011_class = {
 	.kind = HV__DEV_SERIAL,
+	.fdt_kind = HV_FDT_DEV_PL011,
 	.serial_input = pl011_input,
 };
 

@@ -234,6 +234,7 @@ static const hv_device_ops_t pl031_ops = {
 
 static const struct hv__devclass pl031_class = {
 	.kind = HV__DEV_OTHER,
+	.fdt_kind = HV_FDT_DEV_PL031,
 };
 
 hv_status_t hv_pl031_add(hv_vm_t *vm, const hv_pl031_config_t *config, hv_device_t **device)

@@ -45,7 +45,9 @@ static void hv__ld_copy(hv_vm_t *vm, uint64_t gpa, const uint8_t *src, uint64_t 
 		if (n > size)
 			n = size;
 		if (src != NULL) {
-			hv__memcpy(r->hva + off, src, (size_t)n);
+			/* An image already where it must go (the host mapped it in place) stays. */
+			if (r->hva + off != src)
+				hv__memcpy(r->hva + off, src, (size_t)n);
 			src += n;
 		} else {
 			hv__memset(r->hva + off, 0, (size_t)n);

@@ -357,7 +357,10 @@ static void hv__blk_fill_config(struct hv__blk *b)
 	}
 }
 
-static const struct hv__devclass hv__blk_class = { .kind = HV__DEV_OTHER };
+static const struct hv__devclass hv__blk_class = {
+	.kind = HV__DEV_OTHER,
+	.fdt_kind = HV_FDT_DEV_VIRTIO_MMIO,
+};
 
 static hv_status_t hv__blk_check(const hv_virtio_blk_config_t *c)
 {

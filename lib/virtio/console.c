@@ -223,6 +223,7 @@ static const struct hv__virtio_dev_ops hv__console_ops = {
 
 static const struct hv__devclass hv__console_class = {
 	.kind = HV__DEV_SERIAL,
+	.fdt_kind = HV_FDT_DEV_VIRTIO_MMIO,
 	.serial_input = hv__console_input,
 };
 

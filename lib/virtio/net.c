@@ -322,7 +322,10 @@ static const struct hv__virtio_dev_ops hv__net_ops = {
 	.destroy = hv__net_destroy,
 };
 
-static const struct hv__devclass hv__net_class = { .kind = HV__DEV_NET };
+static const struct hv__devclass hv__net_class = {
+	.kind = HV__DEV_NET,
+	.fdt_kind = HV_FDT_DEV_VIRTIO_MMIO,
+};
 
 /* Drops since the device was added (tests and diagnostics). */
 void hv__virtio_net_drops(hv_device_t *device, uint64_t *rx, uint64_t *tx)

@@ -69,6 +69,7 @@ static const struct hv__virtio_dev_ops hv__rng_ops = {
 
 static const struct hv__devclass hv__rng_class = {
 	.kind = HV__DEV_OTHER,
+	.fdt_kind = HV_FDT_DEV_VIRTIO_MMIO,
 };
 
 hv_status_t hv_virtio_rng_add(hv_vm_t *vm, const hv_virtio_rng_config_t *config,

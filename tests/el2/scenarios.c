@@ -19,6 +19,10 @@ FW_GUEST(wild);
 FW_GUEST(good);
 FW_GUEST(bench);
 FW_GUEST(hostile);
+FW_GUEST(spy);
+FW_GUEST(ptirq);
+FW_GUEST(spin);
+FW_GUEST(nap);
 
 static int fw_failures;
 
@@ -201,14 +205,162 @@ static void fw_hostile(void)
 	hv_vm_destroy(good.vm);
 }
 
-#ifdef FW_HAVE_FDT
+static hv_irq_line_t *fw_line;
+
+static hv_status_t fw_host_route(hv_vm_t *vm, uint32_t input, uint32_t host)
+{
+	hv_irq_route_config_t r = HV_IRQ_ROUTE_CONFIG_INIT;
+
+	r.input = input;
+	r.trigger = HV_IRQ_LEVEL;
+	r.flags = HV_IRQ_ROUTE_HOST;
+	r.host_irq = host;
+	r.name = "rtc";
+	fw_line = NULL;
+	return hv_irq_route_add(vm, &r, &fw_line);
+}
+
+/*
+ * The board's PL031 RTC passed through to a guest on core 1, its SPI (INTID 34) routed to the
+ * guest's INTID 34 with the public API; the guest takes two alarms. Before that, routes the
+ * backend must refuse.
+ */
+static void fw_ptirq(void)
+{
+	static const uint32_t core1[] = { 1 }, core2[] = { 2 };
+	hv_region_config_t rtc = HV_REGION_CONFIG_INIT;
+	struct fw_vm g, other;
+	struct fw_vm *all[] = { &g };
+	hv_stop_info_t info;
+
+	CHECK(fw_vm_create(&g, "ptirq", FW_GUEST_IMAGE(ptirq), 1, core1) == HV_OK);
+	CHECK(fw_vm_create(&other, "other", FW_GUEST_IMAGE(good), 1, core2) == HV_OK);
+	if (fw_failures)
+		return;
+	rtc.type = HV_REGION_PASSTHROUGH;
+	rtc.name = "rtc";
+	rtc.gpa = 0x09010000;
+	rtc.size = 0x1000;
+	rtc.hva = (void *)(uintptr_t)0x09010000; /* identity-mapped device memory */
+	CHECK(hv_vm_map_region(g.vm, &rtc, NULL) == HV_OK);
+	/* Refused: inputs and host interrupts that do not exist, the backend's own, private ones. */
+	CHECK(fw_host_route(g.vm, 200, 34) == HV_ERR_RANGE);
+	CHECK(fw_host_route(g.vm, 20, 34) == HV_ERR_RANGE);
+	CHECK(fw_host_route(g.vm, 34, 1020) == HV_ERR_RANGE);
+	CHECK(fw_host_route(g.vm, 34, 5000) == HV_ERR_RANGE);
+	CHECK(fw_host_route(g.vm, 34, 27) == HV_ERR_BUSY);
+	CHECK(fw_host_route(g.vm, 34, 26) == HV_ERR_BUSY);
+	CHECK(fw_host_route(g.vm, 34, 8) == HV_ERR_BUSY);
+	CHECK(fw_host_route(g.vm, 34, 30) == HV_ERR_RANGE);
+	/* Another VM holds the RTC's interrupt: refused until that VM is gone. */
+	CHECK(fw_host_route(other.vm, 40, 34) == HV_OK);
+	CHECK(fw_host_route(g.vm, 34, 34) == HV_ERR_BUSY);
+	hv_vm_destroy(other.vm);
+	CHECK(fw_host_route(g.vm, 34, 34) == HV_OK);
+	/* A host line is not the host's to drive; and the input is taken now. */
+	CHECK(hv_irq_line_raise(fw_line) == HV_ERR_UNSUPPORTED);
+	CHECK(fw_host_route(g.vm, 34, 35) == HV_ERR_BUSY);
+	fw_printf("fw: ptirq: bad routes refused, RTC SPI 34 routed to the guest\n");
+	CHECK(fw_vm_start(&g) == HV_OK);
+	fw_vm_wait_all(all, 1);
+	fw_vm_report(&g);
+	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
+	hv_vm_destroy(g.vm);
+}
+
+/* Ratio a/b in thousandths. */
+static uint64_t fw_permille(uint64_t a, uint64_t b)
+{
+	return b == 0 ? UINT64_MAX : a * 1000 / b;
+}
+
+/*
+ * Three VMs time-sliced on core 1 (2 ms slices), scheduled by priority with the public API
+ * (fw_sched): two that only compute, priorities 2 and 1, and one that sleeps on its virtual
+ * timer, priority 4. Over half a second while all run: the computing ones' iteration counts
+ * and core time must be 2:1 (within 20 %), and the sleeping one, though of the highest
+ * priority, must give its slices away at each WFI (under 10 % of the core) while still taking
+ * its timer interrupts.
+ */
+static void fw_slice(void)
+{
+	static const uint32_t core1[] = { 1 };
+	static struct fw_vm a, b, n;
+	static struct fw_sched s;
+	struct fw_vm *all[] = { &a, &b, &n };
+	uint64_t c0[3], c1[3], t0[3], t1[3], total, hz = fw_tick_hz(), end, stop = 1;
+	uint64_t r_count, r_time;
+	hv_stop_info_t info;
+	uint32_t i;
+
+	CHECK(fw_vm_create_sliced(&a, "spin2", FW_GUEST_IMAGE(spin), 1, core1, 2000) == HV_OK);
+	CHECK(fw_vm_create_sliced(&b, "spin1", FW_GUEST_IMAGE(spin), 1, core1, 2000) == HV_OK);
+	CHECK(fw_vm_create_sliced(&n, "nap", FW_GUEST_IMAGE(nap), 1, core1, 2000) == HV_OK);
+	if (fw_failures)
+		return;
+	s.vm[0] = &a;
+	s.vm[1] = &b;
+	s.vm[2] = &n;
+	s.priority[0] = 2;
+	s.priority[1] = 1;
+	s.priority[2] = 4;
+	s.count = 3;
+	CHECK(fw_sched_start(&s, 1) == HV_OK);
+	if (fw_failures)
+		return;
+	/* Let them all get going, then measure over 500 ms. */
+	for (end = fw_ticks() + hz / 10; fw_ticks() < end;)
+		fw_idle();
+	for (i = 0; i < 3; i++) {
+		CHECK(hv_vm_read(all[i]->vm, 0x40300000, &c0[i], sizeof(c0[i])) == HV_OK);
+		t0[i] = __atomic_load_n(&s.ticks[i], __ATOMIC_RELAXED);
+	}
+	for (end = fw_ticks() + hz / 2; fw_ticks() < end;)
+		fw_idle();
+	for (i = 0; i < 3; i++) {
+		CHECK(hv_vm_read(all[i]->vm, 0x40300000, &c1[i], sizeof(c1[i])) == HV_OK);
+		t1[i] = __atomic_load_n(&s.ticks[i], __ATOMIC_RELAXED);
+		CHECK(hv_vm_get_state(all[i]->vm) == HV_VM_RUNNING);
+	}
+	for (i = 0; i < 3; i++)
+		CHECK(hv_vm_write(all[i]->vm, 0x40300008, &stop, sizeof(stop)) == HV_OK);
+	fw_vm_wait_all(all, 3);
+	for (i = 0; i < 3; i++) {
+		fw_vm_report(all[i]);
+		CHECK(fw_cause(all[i], &info) == HV_EVENT_GUEST_SHUTDOWN);
+	}
+	total = (t1[0] - t0[0]) + (t1[1] - t0[1]) + (t1[2] - t0[2]);
+	r_count = fw_permille(c1[0] - c0[0], c1[1] - c0[1]);
+	r_time = fw_permille(t1[0] - t0[0], t1[1] - t0[1]);
+	fw_printf("fw: slice: in 500 ms, spin2 (priority 2) 0x%llx iterations, spin1 (priority 1) "
+		  "0x%llx: ratio %llu/1000, core time ratio %llu/1000\n",
+		  (unsigned long long)(c1[0] - c0[0]), (unsigned long long)(c1[1] - c0[1]),
+		  (unsigned long long)r_count, (unsigned long long)r_time);
+	fw_printf("fw: slice: nap (priority 4) %llu timer ticks, %llu/1000 of the core; slices "
+		  "%llu %llu %llu\n",
+		  (unsigned long long)(c1[2] - c0[2]),
+		  (unsigned long long)fw_permille(t1[2] - t0[2], total),
+		  (unsigned long long)s.slices[0], (unsigned long long)s.slices[1],
+		  (unsigned long long)s.slices[2]);
+	CHECK(c1[0] > c0[0] && c1[1] > c0[1]);
+	CHECK(r_count >= 1600 && r_count <= 2400);
+	CHECK(r_time >= 1600 && r_time <= 2400);
+	CHECK(fw_permille(t1[2] - t0[2], total) < 100);
+	CHECK(c1[2] - c0[2] >= 20); /* a tick about every 4 ms: ~125 in 500 ms */
+	if (fw_failures == 0)
+		fw_printf("fw: slice: shares follow the priorities\n");
+	for (i = 0; i < 3; i++)
+		hv_vm_destroy(all[i]->vm);
+}
+
 #include "linux.h"
 
 /*
  * Debian's arm64 kernel with a busybox initramfs, both put in RAM by QEMU's generic loader
  * (tests/el2/linux.sh): two vCPUs on cores 1 and 2 (or one, with "cpus=1"), 256 MiB, the
  * emulated PL011 as console (or the board's, passed through, with "uart=pt"); with "virtio",
- * a virtio-blk disk in memory and a virtio-console too. Init prints its marker, uses the
+ * a virtio-blk disk in memory and a virtio-console too; with "spy", a small guest on core 3
+ * meanwhile tries to read Linux's RAM and must stop alone. Init prints its marker, uses the
  * virtio devices if there are any, and powers off.
  */
 static void fw_linux(const char *cmd)
@@ -227,6 +379,8 @@ static void fw_linux(const char *cmd)
 	hv_stop_info_t info;
 	const char *p = cmd, *q = cmd;
 	bool virtio = fw_has(cmd, "virtio");
+	bool spy_on = fw_has(cmd, "spy");
+	struct fw_vm spy;
 	uint32_t vcpus = 2;
 	hv_status_t st;
 
@@ -246,8 +400,8 @@ static void fw_linux(const char *cmd)
 	l.cmdline =
 		virtio ? "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 virtio" :
 			 "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
-	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, l.ram_size,
-			      fw_has(cmd, "uart=pt"));
+	/* RAM: fw_linux_load maps it, the kernel and initrd where QEMU's loader put them. */
+	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, 0, fw_has(cmd, "uart=pt"));
 	/* A virtio-blk disk in memory, its first sector marked, and a virtio-console. */
 	hv__memset(disk, 0, sizeof(disk));
 	for (i = 0; i < sizeof(sector0); i++)
@@ -265,9 +419,6 @@ static void fw_linux(const char *cmd)
 	con.out = fw_vm_console_stream(&hvc);
 	if (st == HV_OK && virtio)
 		st = hv_virtio_console_add(g.vm, &con, NULL);
-	l.virtio_count = virtio ? 2 : 0;
-	l.virtio_base = 0x0a000000;
-	l.virtio_spi = 16;
 	if (st == HV_OK)
 		st = fw_linux_load(&g, &l);
 	fw_printf("fw: linux loaded: %s (initrd %u bytes)\n", hv_status_str(st),
@@ -278,6 +429,26 @@ static void fw_linux(const char *cmd)
 	/* Under -icount, the counter says how much of the boot is the firmware's. */
 	fw_printf("fw: linux starts at counter 0x%llx\n", (unsigned long long)fw_ticks());
 	CHECK(fw_vm_start(&g) == HV_OK);
+	if (spy_on) {
+		/* A second guest on core 3 looks for Linux's RAM where the host has it. */
+		static const uint32_t core3[] = { 3 };
+		struct fw_vm *sp[] = { &spy };
+		void *hva = NULL;
+		uint64_t target;
+
+		CHECK(hv_vm_gpa_to_hva(g.vm, FW_GUEST_RAM + (64ull << 20), 8, &hva) == HV_OK);
+		target = (uint64_t)(uintptr_t)hva;
+		CHECK(fw_vm_create(&spy, "spy", FW_GUEST_IMAGE(spy), 1, core3) == HV_OK);
+		CHECK(hv_vcpu_set_reg(hv_vcpu_get(spy.vm, 0), HV_ARM64_X(0), target) == HV_OK);
+		CHECK(fw_vm_start(&spy) == HV_OK);
+		fw_vm_wait_all(sp, 1);
+		fw_vm_report(&spy);
+		CHECK(fw_cause(&spy, &info) == HV_EVENT_FAULT);
+		CHECK(info.exit.u.fault.kind == HV_FAULT_UNMAPPED &&
+		      info.exit.u.fault.gpa == target);
+		CHECK(hv_vm_get_state(g.vm) == HV_VM_RUNNING);
+		hv_vm_destroy(spy.vm);
+	}
 	fw_vm_wait_all(all, 1);
 	fw_vm_report(&g);
 	CHECK(fw_cause(&g, &info) == HV_EVENT_GUEST_SHUTDOWN);
@@ -288,7 +459,6 @@ static void fw_linux(const char *cmd)
 		fw_printf("fw: disk sector 1 holds what the guest wrote\n");
 	hv_vm_destroy(g.vm);
 }
-#endif
 
 void fw_main(void)
 {
@@ -302,7 +472,7 @@ void fw_main(void)
 		if (cmd[i] == ' ')
 			scenario = &cmd[i + 1];
 	fw_printf("fw: hvlib %s at EL2, scenario '%s'\n", hv_version_str(), scenario);
-	fw_start_cores(3);
+	fw_start_cores(4);
 	if (fw_streq(scenario, "mmio"))
 		fw_single("mmio", FW_GUEST_IMAGE(mmio), 1);
 	else if (fw_streq(scenario, "timer"))
@@ -313,10 +483,19 @@ void fw_main(void)
 		fw_wild();
 	else if (fw_streq(scenario, "hostile"))
 		fw_hostile();
-#ifdef FW_HAVE_FDT
+	else if (fw_streq(scenario, "ptirq"))
+		fw_ptirq();
+	else if (fw_streq(scenario, "slice"))
+		fw_slice();
+	else if (fw_streq(scenario, "reuse")) {
+		/* The timer guest leaves its timer armed when it powers off: core 1 must still be
+		 * able to run the next VM. */
+		fw_single("timer", FW_GUEST_IMAGE(timer), 1);
+		fw_single("mmio", FW_GUEST_IMAGE(mmio), 1);
+		fw_single("timer", FW_GUEST_IMAGE(timer), 1);
+	}
 	else if (fw_streq(scenario, "linux"))
 		fw_linux(cmd);
-#endif
 	else if (fw_streq(scenario, "bench"))
 		fw_single("bench", FW_GUEST_IMAGE(bench), 1);
 	else {

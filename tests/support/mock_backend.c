@@ -389,6 +389,23 @@ static hv_status_t mock_irq_set(void *vs, uint32_t input, bool level)
 	return mock_knobs.irq_set_status;
 }
 
+static hv_status_t mock_irq_host(void *vs, uint32_t input, uint32_t host_irq,
+				 hv_irq_trigger_t trigger, bool bind)
+{
+	struct mock_vm *mv = vs;
+
+	pthread_mutex_lock(&mv->mu);
+	mock_knobs.host_input = input;
+	mock_knobs.host_irq = host_irq;
+	mock_knobs.host_trigger = trigger;
+	if (bind)
+		mock_knobs.host_binds++;
+	else
+		mock_knobs.host_unbinds++;
+	pthread_mutex_unlock(&mv->mu);
+	return bind ? mock_knobs.irq_host_status : HV_OK;
+}
+
 static hv_status_t mock_msi(void *vs, uint64_t address, uint32_t data)
 {
 	struct mock_vm *mv = vs;
@@ -426,6 +443,7 @@ const struct hv_backend mock_backend = {
 	.restore = mock_restore,
 	.irq_set = mock_irq_set,
 	.msi = mock_msi,
+	.irq_host = mock_irq_host,
 };
 
 const struct hv_backend mock_backend_no_irq = {

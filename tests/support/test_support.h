@@ -100,6 +100,11 @@ struct mock_knobs {
 	hv_status_t irq_set_status;
 	hv_status_t msi_status;
 	enum mock_idle idle;
+	/* irq_host (HV_IRQ_ROUTE_HOST routes; offered when caps_flags has HV_CAP_IRQ_PASSTHROUGH) */
+	hv_status_t irq_host_status; /* what a bind returns */
+	unsigned host_binds, host_unbinds;
+	uint32_t host_input, host_irq; /* of the last call */
+	hv_irq_trigger_t host_trigger;
 };
 
 extern struct mock_knobs mock_knobs;

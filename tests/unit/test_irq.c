@@ -360,6 +360,92 @@ static void test_irq_device_callbacks_can_drive_lines(void **state)
 	hv_vm_destroy(vm);
 }
 
+static hv_status_t host_route(hv_vm_t *vm, uint32_t input, uint32_t host_irq, hv_irq_line_t **line)
+{
+	hv_irq_route_config_t c = HV_IRQ_ROUTE_CONFIG_INIT;
+
+	c.input = input;
+	c.trigger = HV_IRQ_LEVEL;
+	c.flags = HV_IRQ_ROUTE_HOST;
+	c.host_irq = host_irq;
+	return hv_irq_route_add(vm, &c, line);
+}
+
+static void test_irq_host_route_needs_the_capability(void **state)
+{
+	hv_vm_t *vm = ts_vm_new(0);
+	hv_irq_line_t *line = NULL;
+
+	(void)state;
+	assert_int_equal(host_route(vm, 5, 40, &line), HV_ERR_UNSUPPORTED);
+	assert_null(line);
+	assert_int_equal(mock_knobs.host_binds, 0);
+	hv_vm_destroy(vm);
+}
+
+static void test_irq_route_add_rejects_unknown_flags(void **state)
+{
+	hv_vm_t *vm = ts_vm_new(0);
+	hv_irq_route_config_t c = HV_IRQ_ROUTE_CONFIG_INIT;
+	hv_irq_line_t *line = NULL;
+
+	(void)state;
+	c.input = 3;
+	c.flags = 2;
+	assert_int_equal(hv_irq_route_add(vm, &c, &line), HV_ERR_INVALID_ARG);
+	assert_null(line);
+	hv_vm_destroy(vm);
+}
+
+static void test_irq_host_route_binds_and_is_released_with_the_vm(void **state)
+{
+	hv_vm_t *vm;
+	hv_irq_line_t *line = NULL;
+
+	(void)state;
+	mock_knobs.caps_flags |= HV_CAP_IRQ_PASSTHROUGH;
+	vm = ts_vm_new(0);
+	assert_int_equal(host_route(vm, 5, 40, &line), HV_OK);
+	assert_non_null(line);
+	assert_int_equal(mock_knobs.host_binds, 1);
+	assert_int_equal(mock_knobs.host_input, 5);
+	assert_int_equal(mock_knobs.host_irq, 40);
+	assert_int_equal(mock_knobs.host_trigger, HV_IRQ_LEVEL);
+	assert_int_equal(hv_irq_line_input(line), 5);
+	/* The device drives it: the host cannot. */
+	assert_int_equal(hv_irq_line_raise(line), HV_ERR_UNSUPPORTED);
+	assert_int_equal(hv_irq_line_pulse(line), HV_ERR_UNSUPPORTED);
+	assert_int_equal(mock_vm(vm)->irq_calls, 0);
+	assert_false(hv_irq_line_level(line));
+	/* The input is taken, by a host route as by any other. */
+	assert_int_equal(host_route(vm, 5, 41, &line), HV_ERR_BUSY);
+	assert_int_equal(mock_knobs.host_binds, 1);
+	assert_int_equal(mock_knobs.host_unbinds, 0);
+	hv_vm_destroy(vm);
+	assert_int_equal(mock_knobs.host_unbinds, 1);
+	assert_int_equal(mock_knobs.host_irq, 40);
+}
+
+static void test_irq_host_route_refused_by_the_backend_leaves_no_line(void **state)
+{
+	hv_vm_t *vm;
+	hv_irq_line_t *line = NULL;
+
+	(void)state;
+	mock_knobs.caps_flags |= HV_CAP_IRQ_PASSTHROUGH;
+	vm = ts_vm_new(0);
+	mock_knobs.irq_host_status = HV_ERR_BUSY;
+	assert_int_equal(host_route(vm, 6, 33, &line), HV_ERR_BUSY);
+	assert_null(line);
+	mock_knobs.irq_host_status = HV_ERR_RANGE;
+	assert_int_equal(host_route(vm, 6, 2000, &line), HV_ERR_RANGE);
+	/* The input is still free. */
+	line = route(vm, 6, HV_IRQ_LEVEL);
+	assert_int_equal(hv_irq_line_raise(line), HV_OK);
+	hv_vm_destroy(vm);
+	assert_int_equal(mock_knobs.host_unbinds, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +466,10 @@ int main(void)
 		TS_TEST(test_irq_msi_reaches_the_backend),
 		TS_TEST(test_irq_msi_unsupported_without_the_capability),
 		TS_TEST(test_irq_device_callbacks_can_drive_lines),
+		TS_TEST(test_irq_host_route_needs_the_capability),
+		TS_TEST(test_irq_route_add_rejects_unknown_flags),
+		TS_TEST(test_irq_host_route_binds_and_is_released_with_the_vm),
+		TS_TEST(test_irq_host_route_refused_by_the_backend_leaves_no_line),
 	};
 
 	return cmocka_run_group_tests_name("irq", tests, NULL, NULL);

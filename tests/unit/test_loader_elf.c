@@ -280,6 +280,31 @@ static void test_raw_load_copies_inside_memory_only(void **state)
 	hv_vm_destroy(vm);
 }
 
+/* An image the host put where the guest's RAM already is: loading it in place keeps it. */
+static void test_raw_load_of_an_image_already_in_place(void **state)
+{
+	static uint8_t ram[0x4000] __attribute__((aligned(4096)));
+	hv_vm_t *vm = ts_vm_new(0);
+	hv_region_config_t r = HV_REGION_CONFIG_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ram); i++)
+		ram[i] = (uint8_t)(i * 7);
+	r.type = HV_REGION_RAM;
+	r.gpa = 0x200000;
+	r.size = sizeof(ram);
+	r.hva = ram;
+	assert_int_equal(hv_vm_map_region(vm, &r, NULL), HV_OK);
+	assert_int_equal(hv_raw_load(vm, ram + 0x1000, 0x2000, 0x201000), HV_OK);
+	for (i = 0; i < sizeof(ram); i++)
+		assert_int_equal(ram[i], (uint8_t)(i * 7));
+	/* Elsewhere in the same memory: a real copy (overlap-free here). */
+	assert_int_equal(hv_raw_load(vm, ram, 0x1000, 0x203000), HV_OK);
+	assert_memory_equal(ram + 0x3000, ram, 0x1000);
+	hv_vm_destroy(vm);
+}
+
 static void test_file_read_returns_the_whole_file(void **state)
 {
 	char path[] = "/tmp/hvlib-loader-XXXXXX";
@@ -353,6 +378,7 @@ int main(void)
 		TS_TEST(test_elf_segments_outside_memory_are_not_mapped_and_nothing_is_written),
 		TS_TEST(test_elf_and_raw_loads_check_arguments_and_state),
 		TS_TEST(test_raw_load_copies_inside_memory_only),
+		TS_TEST(test_raw_load_of_an_image_already_in_place),
 		TS_TEST(test_file_read_returns_the_whole_file),
 		TS_TEST(test_file_read_reports_missing_files_and_bad_arguments),
 		TS_TEST(test_file_read_reports_allocation_failure),

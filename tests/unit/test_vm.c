@@ -40,6 +40,21 @@ static void test_vm_create_copies_the_name(void **state)
 	hv_vm_destroy(vm);
 }
 
+static void test_vm_time_slices_need_the_capability(void **state)
+{
+	hv_vm_config_t c = ts_vm_config();
+	hv_vm_t *vm = NULL;
+
+	(void)state;
+	c.time_slice_us = 1000;
+	assert_int_equal(hv_vm_create(&c, &vm), HV_ERR_UNSUPPORTED);
+	assert_null(vm);
+	assert_int_equal(mock_live_vms(), 0);
+	mock_knobs.caps_flags |= HV_CAP_TIME_SLICE;
+	assert_int_equal(hv_vm_create(&c, &vm), HV_OK);
+	hv_vm_destroy(vm);
+}
+
 static void test_vm_accessors_accept_null(void **state)
 {
 	(void)state;
@@ -923,6 +938,7 @@ int main(void)
 		TS_TEST(test_vm_accessors_accept_null),
 		TS_TEST(test_vm_create_rejects_null_and_out_of_range_arguments),
 		TS_TEST(test_vm_create_rejects_unknown_struct_size),
+		TS_TEST(test_vm_time_slices_need_the_capability),
 		TS_TEST(test_vm_create_reports_a_backend_that_does_not_work_here),
 		TS_TEST(test_vm_create_without_backend_probes),
 		TS_TEST(test_vm_create_reports_backend_refusal_and_limit),
