@@ -8,7 +8,7 @@
 #    it once in Bochs (cpu model corei7_skylake_x: VMX with EPT and unrestricted guest):
 #      vmx_firmware_boot   build + boot; fixture for the tests below
 #      vmx_basic, vmx_triple_fault, vmx_reset, vmx_timer, vmx_hostile, vmx_isolation,
-#      vmx_smp, vmx_no_leaks
+#      vmx_unmap, vmx_smp, vmx_no_leaks
 #                          assert on that boot's port-0xE9 log
 #      vmx_refuses_cpu_without_vmx, vmx_refuses_cpu_without_preemption_timer
 #                          boot the same ISO on Bochs CPU models that lack VMX features
@@ -146,6 +146,8 @@ hv_vmx_scenario(timer
 	"[timer] timer: all checks passed")
 hv_vmx_scenario(hostile
 	"[hostile] hostile: every attempt refused")
+hv_vmx_scenario(unmap
+	"unmap: fault, exit fault (access to unmapped address), gpa 0xfffffff0")
 hv_vmx_scenario(smp
 	"[smp] smp: boot CPU in real mode" "[smp] smp: AP in real mode"
 	"[smp] smp: the AP started with APIC ID 1")

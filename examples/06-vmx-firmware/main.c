@@ -60,6 +60,7 @@ struct vm {
 	hv_vm_t *vm;
 	hv_vcpu_t *vcpu;     /* the boot vCPU */
 	hv_vcpu_t *ap;       /* a second vCPU, or NULL */
+	hv_region_t *rom;
 	bool line_start;
 	bool exited; /* through the exit port */
 	uint8_t exit_code;
@@ -240,7 +241,7 @@ static bool vm_build(struct vm *v, const char *name, const uint8_t *image, size_
 	memset(page, 0, sizeof(page));
 	memcpy(page, "hvlib-rom", 9);
 	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map ram") ||
-	    !check(hv_vm_map_region(v->vm, &rom, NULL), "map rom") ||
+	    !check(hv_vm_map_region(v->vm, &rom, &v->rom), "map rom") ||
 	    !check(hv_vm_write(v->vm, ROM_GPA, page, sizeof(page)), "write rom") ||
 	    !check(hv_vm_write(v->vm, ROM_GPA + 0xff0, reset_jump, sizeof(reset_jump)),
 		   "write reset vector") ||
@@ -501,6 +502,27 @@ static void scenario_hostile(void)
 		result("hostile", "the unemulated MMIO instruction did not stop the VM");
 	else
 		result("hostile", NULL);
+
+	/* Unmapped, the ROM is gone from EPT too: after a reset the first fetch faults. */
+	fw_printf("== scenario unmap\n");
+	if (!check(hv_vm_unmap_region(v->rom), "hv_vm_unmap_region") ||
+	    !check(hv_vm_reset(v->vm), "hv_vm_reset")) {
+		result("unmap", "cannot unmap the ROM and reset");
+	} else {
+		run_vms(v, 1);
+		info = stop_info(v);
+		fw_printf("unmap: %s, exit %s (%s), gpa 0x%lx\n", hv_event_type_str(info.cause),
+			  hv_exit_reason_str(info.exit.reason),
+			  info.exit.reason == HV_EXIT_FAULT ? hv_fault_kind_str(info.exit.u.fault.kind)
+							    : "-",
+			  info.exit.u.fault.gpa);
+		if (info.cause != HV_EVENT_FAULT || info.exit.reason != HV_EXIT_FAULT ||
+		    info.exit.u.fault.kind != HV_FAULT_UNMAPPED ||
+		    info.exit.u.fault.gpa != ROM_GPA + 0xff0)
+			result("unmap", "the reset vector was still reachable");
+		else
+			result("unmap", NULL);
+	}
 	destroy(v, 1);
 }
 
