@@ -116,6 +116,7 @@ bool hv_vmx_rdmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t *v)
 	case MSR_IA32_MISC_ENABLE: *v = xc->misc_enable; return true;
 	case MSR_IA32_MTRR_CAP: *v = 0; return true;
 	case MSR_IA32_MTRR_DEF_TYPE: *v = 6; return true;
+	case MSR_IA32_BIOS_SIGN_ID: *v = 0; return true; /* no microcode update loaded */
 	default:
 		for (i = 0; i < HV__ARRAY_SIZE(hv_vmx_syscall_msr); i++) {
 			if (msr == hv_vmx_syscall_msr[i]) {
@@ -175,6 +176,7 @@ bool hv_vmx_wrmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t v)
 		return true;
 	case MSR_IA32_MISC_ENABLE: return v == xc->misc_enable;
 	case MSR_IA32_MTRR_DEF_TYPE: return true; /* memory types come from EPT */
+	case MSR_IA32_BIOS_SIGN_ID: return true;  /* written before CPUID latches it: ignored */
 	default:
 		for (i = 0; i < HV__ARRAY_SIZE(hv_vmx_syscall_msr); i++) {
 			if (msr == hv_vmx_syscall_msr[i]) {
@@ -303,7 +305,14 @@ static void hv_vmx_cpuid_exit(struct hv_vmx_vcpu *xc)
 		r[3] = sig ? 0x786d7636u : 0; /* "6vmx" */
 	} else {
 		hv_vmx_cpuid(leaf, sub, r);
+		if (leaf > hv_vmx_caps.max_leaf && leaf <= 0x16u)
+			r[0] = r[1] = r[2] = r[3] = 0; /* leaves raised to 0x16 below */
 		switch (leaf) {
+		case 0:
+			/* Leaves 0x15 and 0x16 tell the TSC's rate, when it is known. */
+			if (hv_vmx_caps.tsc_hz != 0 && r[0] < 0x16u)
+				r[0] = 0x16u;
+			break;
 		case 1:
 			/* No VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, XSAVE; a hypervisor. */
 			r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 15) | (1u << 21) |
@@ -311,8 +320,32 @@ static void hv_vmx_cpuid_exit(struct hv_vmx_vcpu *xc)
 			r[2] |= 1u << 31;
 			r[1] = (r[1] & 0x00ffffffu) | xc->index << 24;
 			break;
-		case 5: case 6: case 0xa: case 0xd:
-			r[0] = r[1] = r[2] = r[3] = 0; /* MONITOR, power, perfmon, XSAVE: hidden */
+		case 5: case 0xa: case 0xd:
+			r[0] = r[1] = r[2] = r[3] = 0; /* MONITOR, perfmon, XSAVE: hidden */
+			break;
+		case 6:
+			/* Power management hidden, but the APIC timer always runs (ARAT). */
+			r[0] = 1u << 2;
+			r[1] = r[2] = r[3] = 0;
+			break;
+		case 0x15:
+			/* TSC = crystal * 1 / 1, the crystal being the TSC (and the APIC timer's
+			 * clock): Linux then needs neither a PIT nor a calibration loop. */
+			if (hv_vmx_caps.tsc_hz != 0 && hv_vmx_caps.tsc_hz <= 0xffffffffu) {
+				r[0] = 1;
+				r[1] = 1;
+				r[2] = (uint32_t)hv_vmx_caps.tsc_hz;
+				r[3] = 0;
+			}
+			break;
+		case 0x16:
+			if (hv_vmx_caps.tsc_hz != 0) {
+				uint32_t mhz =
+					(uint32_t)((hv_vmx_caps.tsc_hz + 500000u) / 1000000u);
+
+				r[0] = r[1] = mhz != 0 ? mhz : 1;
+				r[2] = r[3] = 0;
+			}
 			break;
 		case 7:
 			if (sub == 0)

@@ -110,6 +110,7 @@
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_MTRR_CAP 0xfe
+#define MSR_IA32_BIOS_SIGN_ID 0x8b /* microcode revision */
 #define MSR_IA32_MTRR_DEF_TYPE 0x2ff
 #define MSR_IA32_VMX_BASIC 0x480
 #define MSR_IA32_VMX_PINBASED 0x481
@@ -165,6 +166,8 @@ struct hv_vmx_caps {
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t ept_vpid;
 	uint32_t phys_bits;
+	uint32_t max_leaf; /* the CPU's highest basic CPUID leaf */
+	uint64_t tsc_hz;   /* the TSC's rate, measured against the platform clock; 0: unknown */
 };
 
 struct hv_vmx_ioapic {
