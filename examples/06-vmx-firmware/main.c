@@ -28,6 +28,13 @@ GUEST_SYM(hostile);
 GUEST_SYM(smp);
 #define GUEST_IMAGE(name) guest_##name##_start, (size_t)(guest_##name##_end - guest_##name##_start)
 
+/* Multiboot2 modules (tag 3) GRUB loaded, by the name on their module2 line. */
+struct module {
+	const char *name;
+	const uint8_t *data;
+	size_t size;
+};
+
 static const hv_backend_t *backend;
 static unsigned failures_total;
 
@@ -68,8 +75,21 @@ struct vm {
 	unsigned priority;      /* time slices per round */
 	unsigned slices;        /* slices it ran */
 	unsigned shared_slices; /* of which while every VM of its run_vms() call was running */
+	uint64_t deadline;      /* TSC at which run_vms() stops it; 0: none */
+	const char *marker;     /* a console line to watch for (the start of the line) */
+	uint64_t marker_tsc;    /* TSC when that line was complete; 0: not seen */
+	char line[96];          /* the start of the current console line */
+	size_t line_len;
 	struct scratch scratch;
 };
+
+/* Whether a console line is exactly text. */
+static bool line_is(const char *line, const char *text)
+{
+	while (*line != '\0' && *line == *text)
+		line++, text++;
+	return *line == *text;
+}
 
 /* The guest's COM1 output, each line prefixed with the VM's name. */
 static size_t con_out(void *ctx, const uint8_t *buf, size_t len)
@@ -83,6 +103,14 @@ static size_t con_out(void *ctx, const uint8_t *buf, size_t len)
 		if (buf[i] != '\r')
 			con_putc((char)buf[i]);
 		v->line_start = buf[i] == '\n';
+		if (buf[i] == '\n') {
+			v->line[v->line_len] = '\0';
+			if (v->marker != NULL && v->marker_tsc == 0 && line_is(v->line, v->marker))
+				v->marker_tsc = rdtsc();
+			v->line_len = 0;
+		} else if (buf[i] != '\r' && v->line_len < sizeof(v->line) - 1) {
+			v->line[v->line_len++] = (char)buf[i];
+		}
 	}
 	return len;
 }
@@ -310,6 +338,11 @@ static void run_vms(struct vm *vms, int n)
 
 				if (hv_vm_get_state(vms[i].vm) != HV_VM_RUNNING)
 					break;
+				if (vms[i].deadline != 0 && rdtsc() > vms[i].deadline) {
+					fw_printf("%s: out of time, stopped\n", vms[i].name);
+					hv_vm_stop(vms[i].vm);
+					break;
+				}
 				hv_vcpu_t *cpus[2] = { vms[i].vcpu, vms[i].ap };
 				unsigned c;
 
@@ -657,6 +690,135 @@ static void scenario_smp(void)
 	destroy(v, 1);
 }
 
+/*
+ * An unmodified Linux (Debian's kernel, its vmlinux booted through PVH) with a busybox
+ * initramfs, on a PC built with the public API as hvrun builds one on KVM: RAM below 640 KiB
+ * and from 1 MiB, the PC platform pieces, COM1, ACPI tables. The guest's /init prints
+ * LINUX_MARKER first, then powers off (ACPI S5).
+ */
+#define LINUX_RAM (192ull << 20)
+#define LINUX_MARKER "HVLIB-VMX-INIT"
+#define LINUX_CMDLINE \
+	"earlyprintk=serial,ttyS0 console=ttyS0 reboot=k panic=-1 pci=off tsc=reliable mce=off"
+#define LINUX_TICKS (40ull << 30) /* the firmware gives up after that many TSC ticks */
+
+static void scenario_linux(const struct module *kernel, const struct module *initrd)
+{
+	struct vm *v = &vms[0];
+	hv_vm_config_t cfg = HV_VM_CONFIG_INIT;
+	hv_region_config_t ram = HV_REGION_CONFIG_INIT;
+	hv_uart16550_config_t uart = HV_UART16550_CONFIG_INIT;
+	hv_x86_platform_config_t pc = HV_X86_PLATFORM_CONFIG_INIT;
+	hv_pc_config_t acpi = HV_PC_CONFIG_INIT;
+	hv_linux_config_t lc = HV_LINUX_CONFIG_INIT;
+	hv_linux_info_t li = HV_LINUX_INFO_INIT;
+	hv_stop_info_t info;
+	uint64_t t0;
+
+	fw_printf("== scenario linux\n");
+	fw_printf("linux: kernel %lu bytes, initrd %lu bytes, %lu MiB of RAM, \"%s\"\n",
+		  (uint64_t)kernel->size, initrd != NULL ? (uint64_t)initrd->size : 0,
+		  (uint64_t)(LINUX_RAM >> 20), LINUX_CMDLINE);
+	memset(v, 0, sizeof(*v));
+	v->name = "linux";
+	v->line_start = true;
+	v->marker = LINUX_MARKER;
+	cfg.name = "linux";
+	cfg.backend = backend;
+	cfg.flags = HV_VM_MANUAL_RUN;
+	cfg.unmapped_mmio = HV_UNMAPPED_IGNORE; /* as on a PC bus: Linux probes for hardware */
+	cfg.unmapped_pio = HV_UNMAPPED_IGNORE;
+	if (!check(hv_vm_create(&cfg, &v->vm), "hv_vm_create")) {
+		result("linux", "cannot create the VM");
+		return;
+	}
+	ram.type = HV_REGION_RAM;
+	ram.name = "ram-low";
+	ram.gpa = 0;
+	ram.size = 0xa0000;
+	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map ram-low")) {
+		result("linux", "cannot map RAM");
+		goto out;
+	}
+	/*
+	 * The legacy hole below the BIOS area (VGA memory, option ROMs) as an empty ROM reading
+	 * all ones: Linux scans it (for the iBFT, option ROMs) with CMP and other instructions
+	 * the MMIO decoder does not emulate.
+	 */
+	ram.type = HV_REGION_ROM;
+	ram.name = "legacy-hole";
+	ram.gpa = 0xa0000;
+	ram.size = 0x40000;
+	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map legacy-hole")) {
+		result("linux", "cannot map the legacy hole");
+		goto out;
+	}
+	{
+		uint8_t ones[256];
+		uint64_t a;
+
+		memset(ones, 0xff, sizeof(ones));
+		for (a = 0xa0000; a < 0xe0000; a += sizeof(ones))
+			if (!check(hv_vm_write(v->vm, a, ones, sizeof(ones)), "fill legacy-hole")) {
+				result("linux", "cannot fill the legacy hole");
+				goto out;
+			}
+	}
+	ram.type = HV_REGION_RAM;
+	ram.name = "ram";
+	ram.gpa = 0x100000;
+	ram.size = LINUX_RAM - 0x100000;
+	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map ram") ||
+	    !check(hv_vcpu_create(v->vm, 0, &v->vcpu), "hv_vcpu_create")) {
+		result("linux", "cannot map RAM or create the vCPU");
+		goto out;
+	}
+	uart.name = "ttyS0";
+	uart.bus = HV_BUS_PIO;
+	uart.base = 0x3f8;
+	uart.irq = 4;
+	uart.out.ops = &con_ops;
+	uart.out.ctx = v;
+	acpi.vcpu_count = 1;
+	if (!check(hv_x86_platform_add(v->vm, &pc), "hv_x86_platform_add") ||
+	    !check(hv_uart16550_add(v->vm, &uart, NULL), "hv_uart16550_add") ||
+	    !check(hv_pc_setup(v->vm, &acpi), "hv_pc_setup")) {
+		result("linux", "cannot add the PC devices");
+		goto out;
+	}
+	lc.kernel = kernel->data;
+	lc.kernel_size = kernel->size;
+	if (initrd != NULL) {
+		lc.initrd = initrd->data;
+		lc.initrd_size = initrd->size;
+	}
+	lc.cmdline = LINUX_CMDLINE;
+	if (!check(hv_linux_load(v->vm, &lc, &li), "hv_linux_load")) {
+		result("linux", "cannot load the kernel");
+		goto out;
+	}
+	fw_printf("linux: %s entry at 0x%lx, initrd at 0x%lx\n", li.pvh ? "PVH" : "64-bit",
+		  li.entry, li.initrd_gpa);
+	t0 = rdtsc();
+	v->deadline = t0 + LINUX_TICKS;
+	run_vms(v, 1);
+	info = stop_info(v);
+	fw_printf("linux: %s, exit %s (%s) at pc 0x%lx, gpa 0x%lx, after %lu TSC ticks\n",
+		  hv_event_type_str(info.cause), hv_exit_reason_str(info.exit.reason),
+		  info.exit.reason == HV_EXIT_FAULT ? hv_fault_kind_str(info.exit.u.fault.kind) : "-",
+		  info.exit.pc, info.exit.u.fault.gpa, rdtsc() - t0);
+	if (v->marker_tsc != 0)
+		fw_printf("linux: init marker after %lu TSC ticks\n", v->marker_tsc - t0);
+	if (v->marker_tsc == 0)
+		result("linux", "the guest did not reach its init marker");
+	else if (info.cause != HV_EVENT_GUEST_SHUTDOWN)
+		result("linux", "the guest did not power off");
+	else
+		result("linux", NULL);
+out:
+	destroy(v, 1);
+}
+
 /* ---- entry ------------------------------------------------------------------------------- */
 
 extern uint8_t __image_end[];
@@ -689,9 +851,56 @@ static uint64_t ram_end(uint32_t mbi)
 	return 0;
 }
 
+static struct module modules[4];
+static unsigned module_count;
+
+/* Records the modules; returns the end of what the heap must not cover (modules, the MBI). */
+static uint64_t find_modules(uint32_t mbi)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)mbi + 8;
+	const uint8_t *end = (const uint8_t *)(uintptr_t)mbi + *(const uint32_t *)(uintptr_t)mbi;
+	uint64_t top = (uint64_t)(uintptr_t)end;
+
+	while (p + 8 <= end) {
+		uint32_t type = ((const uint32_t *)p)[0], size = ((const uint32_t *)p)[1];
+
+		if (type == 0 || size < 8 || p + size > end)
+			break;
+		if (type == 3 && size > 16 && module_count < ARRAY_SIZE(modules)) {
+			uint32_t start = ((const uint32_t *)p)[2], stop = ((const uint32_t *)p)[3];
+
+			if (stop > start) {
+				modules[module_count].name = (const char *)p + 16;
+				modules[module_count].data = (const uint8_t *)(uintptr_t)start;
+				modules[module_count].size = stop - start;
+				module_count++;
+				if (stop > top)
+					top = stop;
+			}
+		}
+		p += (size + 7) & ~7u;
+	}
+	return top;
+}
+
+static const struct module *module_named(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < module_count; i++) {
+		const char *a = modules[i].name, *b = name;
+
+		while (*a != '\0' && *a == *b)
+			a++, b++;
+		if (*a == *b)
+			return &modules[i];
+	}
+	return NULL;
+}
+
 void fw_main(uint32_t mbi)
 {
-	uint64_t top = ram_end(mbi);
+	uint64_t top = ram_end(mbi), keep = find_modules(mbi);
 	hv_backend_caps_t caps = HV_BACKEND_CAPS_INIT;
 	uint64_t heap_before;
 	hv_status_t st;
@@ -705,7 +914,10 @@ void fw_main(uint32_t mbi)
 		fw_printf("error: no usable RAM in the multiboot2 memory map\n");
 		fw_shutdown();
 	}
-	heap_init((uint64_t)(uintptr_t)__image_end, top);
+	/* GRUB puts the modules and its information after the image: the heap starts above. */
+	if (keep < (uint64_t)(uintptr_t)__image_end)
+		keep = (uint64_t)(uintptr_t)__image_end;
+	heap_init(keep, top);
 	clock_init();
 	fw_printf("heap: %lu KiB free; TSC %lu kHz\n", heap_free_bytes() / 1024,
 		  clock_tsc_hz() / 1000);
@@ -726,6 +938,12 @@ void fw_main(uint32_t mbi)
 		  caps.max_vcpus, caps.irq_inputs, (unsigned)__builtin_ctzll(caps.max_gpa));
 
 	heap_before = heap_free_bytes();
+	if (module_named("vmlinux") != NULL) {
+		/* The Linux image (scripts/vmx-test.sh linux): that scenario alone. */
+		scenario_linux(module_named("vmlinux"), module_named("initrd"));
+		fw_printf("ALL DONE: %u failed (TSC %lu)\n", failures_total, rdtsc());
+		fw_shutdown();
+	}
 	scenario_basic();
 	scenario_triple_fault();
 	scenario_timer();
@@ -738,6 +956,6 @@ void fw_main(uint32_t mbi)
 	fw_printf("heap: %lu bytes free before the scenarios, %lu after\n", heap_before,
 		  heap_free_bytes());
 	result("no_leaks", heap_free_bytes() == heap_before ? NULL : "heap memory was not returned");
-	fw_printf("ALL DONE: %u failed\n", failures_total);
+	fw_printf("ALL DONE: %u failed (TSC %lu)\n", failures_total, rdtsc());
 	fw_shutdown();
 }
