@@ -12,6 +12,9 @@
 #                          assert on that boot's port-0xE9 log
 #      vmx_refuses_cpu_without_vmx, vmx_refuses_cpu_without_preemption_timer
 #                          boot the same ISO on Bochs CPU models that lack VMX features
+#      vmx_linux           (labels x86-vmx, linux-guest) Debian's kernel and a busybox
+#                          initramfs as multiboot2 modules: the firmware boots them in a VM to
+#                          the guest's init line; skipped if the kernel cannot be fetched
 #    A machine without the tools skips them (exit 77, with the reason).
 #
 # 2. Included by examples/06-vmx-firmware/CMakeLists.txt (project hvlib_vmx_firmware):
@@ -131,6 +134,13 @@ hv_vmx_refusal(refuses_cpu_without_vmx athlon64_clawhammer
 	"x86-vmx: the CPU has no VMX (CPUID.1:ECX.VMX is 0)")
 hv_vmx_refusal(refuses_cpu_without_preemption_timer core2_penryn_t9600
 	"x86-vmx: the CPU lacks pin-based controls 0x40")
+
+# An unmodified Linux to its init line, in its own Bochs boot (about 3 minutes).
+add_test(NAME vmx_linux
+	COMMAND bash "${_hv_vmx_script}" linux "${_hv_vmx_root}" "${_hv_vmx_out}")
+set_tests_properties(vmx_linux PROPERTIES
+	LABELS "x86-vmx;linux-guest" SKIP_RETURN_CODE 77 TIMEOUT 600
+	ENVIRONMENT "HVLIB_VMX_TIMEOUT=420" FIXTURES_REQUIRED hv_vmx_boot)
 
 hv_vmx_scenario(basic
 	"[basic] basic: hello from real mode" "[basic] basic: cpuid ok"
