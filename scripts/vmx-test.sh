@@ -197,6 +197,17 @@ linux)
 			status=1
 		fi
 	done
+	# The guest's clock must be the machine's: the TSC rate Linux detected (from the backend's
+	# CPUID leaves 0x15/0x16) within 1% of the one the firmware measured against the PIT.
+	host_khz="$(grep -a -o -m1 'TSC [0-9]* kHz' "$log" | tr -dc 0-9)"
+	guest_mhz="$(grep -a -o -m1 'tsc: Detected [0-9.]* MHz TSC' "$log" | grep -o '[0-9.]*' | head -n1)"
+	if [ -n "$host_khz" ] && [ -n "$guest_mhz" ] &&
+		awk -v h="$host_khz" -v g="$guest_mhz" 'BEGIN { d = g * 1000 - h; if (d < 0) d = -d; exit !(d * 100 <= h) }'; then
+		echo "seen: the guest's TSC rate $guest_mhz MHz, the firmware's $host_khz kHz"
+	else
+		echo "FAIL: the guest's TSC rate (${guest_mhz:-not reported} MHz) is not the firmware's (${host_khz:-?} kHz)"
+		status=1
+	fi
 	if [ $status -ne 0 ]; then
 		echo "the end of the log ($log):"
 		tail -n 40 "$log"
