@@ -446,7 +446,7 @@ static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 	}
 	n = hv_vmx_fetch(xc, mode, bytes);
 	if (n == 0 || hv__x86_decode_mmio(bytes, n, mode, &d) != HV_OK ||
-	    d.is_write != ((q & 2) != 0)) {
+	    d.op != HV__X86_OP_MOV || d.is_write != ((q & 2) != 0)) {
 		uint64_t raw = 0;
 
 		hv__memcpy(&raw, bytes, n < 8 ? n : 8);
