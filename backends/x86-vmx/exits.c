@@ -429,6 +429,37 @@ static void hv_vmx_cr_exit(struct hv_vmx_vcpu *xc)
 	hv_vmx_skip(hv_vmx_read(VMCS_EXIT_INSN_LEN));
 }
 
+/* A 32-bit aligned access to the local APIC or IOAPIC page; others read 0, writes are dropped. */
+static void hv_vmx_apic_window(struct hv_vmx_vcpu *xc, uint64_t gpa, unsigned width, bool write,
+			       uint64_t *data)
+{
+	if (width == 4 && (gpa & 3) == 0) {
+		if ((gpa & ~0xfffull) == HV_VMX_LAPIC_BASE)
+			hv_vmx_lapic_access(xc, gpa & 0xfff, write, data);
+		else
+			hv_vmx_ioapic_access(xc->vmx, gpa & 0xfff, write, data);
+	} else if (!write) {
+		*data = 0;
+	}
+}
+
+/*
+ * Finish an instruction that read @p mem: registers and RFLAGS as it leaves them. Returns
+ * true, with the value in *store, if it then writes memory.
+ */
+static bool hv_vmx_mmio_execute(struct hv_vmx_vcpu *xc, const struct hv__x86_mmio_insn *d,
+				uint64_t mem, uint64_t *store)
+{
+	uint64_t reg = d->reg == HV__X86_NO_REG ? 0 : hv_vmx_gpr(xc, d->reg);
+	uint64_t rflags = hv_vmx_read(VMCS_GUEST_RFLAGS);
+	bool write = hv__x86_mmio_execute(d, mem, &reg, &rflags, store);
+
+	if (d->reg != HV__X86_NO_REG)
+		hv_vmx_set_gpr(xc, d->reg, reg);
+	hv_vmx_write(VMCS_GUEST_RFLAGS, rflags);
+	return write;
+}
+
 /* An EPT violation: the APIC windows here, a region or device window in the core. */
 static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 {
@@ -445,8 +476,10 @@ static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 		return true;
 	}
 	n = hv_vmx_fetch(xc, mode, bytes);
+	/* A write must be an instruction that writes memory, a read one that reads it (an
+	 * instruction that does both may trap on either). */
 	if (n == 0 || hv__x86_decode_mmio(bytes, n, mode, &d) != HV_OK ||
-	    d.op != HV__X86_OP_MOV || d.is_write != ((q & 2) != 0)) {
+	    ((q & 2) ? !d.is_write : !d.is_read)) {
 		uint64_t raw = 0;
 
 		hv__memcpy(&raw, bytes, n < 8 ? n : 8);
@@ -456,32 +489,34 @@ static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 		hv_vmx_fault(exit, HV_FAULT_EMULATION, gpa, raw);
 		return true;
 	}
-	if (d.is_write)
+	if (!d.is_read)
 		data = hv__x86_mmio_store_value(&d, d.reg == HV__X86_NO_REG ? 0
 								     : hv_vmx_gpr(xc, d.reg));
 	if ((gpa & ~0xfffull) == HV_VMX_LAPIC_BASE || (gpa & ~0xfffull) == HV_VMX_IOAPIC_BASE) {
-		if (d.width == 4 && (gpa & 3) == 0) {
-			if ((gpa & ~0xfffull) == HV_VMX_LAPIC_BASE)
-				hv_vmx_lapic_access(xc, gpa & 0xfff, d.is_write, &data);
-			else
-				hv_vmx_ioapic_access(xc->vmx, gpa & 0xfff, d.is_write, &data);
-		} else if (!d.is_write) {
-			data = 0;
+		/* Served here: read, compute, write back at once. */
+		if (d.is_read) {
+			hv_vmx_apic_window(xc, gpa, d.width, false, &data);
+			if (hv_vmx_mmio_execute(xc, &d, data, &data))
+				hv_vmx_apic_window(xc, gpa, d.width, true, &data);
+		} else {
+			hv_vmx_apic_window(xc, gpa, d.width, true, &data);
 		}
-		if (!d.is_write)
-			hv_vmx_set_gpr(xc, d.reg, hv__x86_mmio_load_result(&d, hv_vmx_gpr(xc, d.reg),
-									  data));
 		hv_vmx_skip(d.length);
 		return false;
 	}
 	exit->reason = HV_EXIT_MMIO;
 	exit->u.mmio.gpa = gpa;
 	exit->u.mmio.width = d.width;
-	exit->u.mmio.is_write = d.is_write;
+	exit->u.mmio.is_write = !d.is_read; /* an op that reads memory reads it first */
 	exit->u.mmio.data = data;
 	xc->pend.kind = PEND_MMIO;
+	xc->pend.mmio_op = d.op;
+	xc->pend.mmio_mem_dest = d.mem_dest;
+	xc->pend.mmio_write = d.is_write;
+	xc->pend.mmio_imm = d.imm;
+	xc->pend.mmio_gpa = gpa;
 	xc->pend.insn_len = d.length;
-	xc->pend.mmio_load = !d.is_write;
+	xc->pend.mmio_load = d.is_read;
 	xc->pend.mmio_reg = d.reg;
 	xc->pend.mmio_high = d.high_byte;
 	xc->pend.mmio_reg_width = d.reg_width;
@@ -626,10 +661,37 @@ static bool hv_vmx_io_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 	return true;
 }
 
-/* Finish the previous exit: hand over read data and step past the instruction. */
-void hv_vmx_complete(struct hv_vmx_vcpu *xc, const hv_exit_t *exit)
+/*
+ * Finish the previous exit: hand over read data and step past the instruction. Returns true
+ * if the instruction must still write memory: then *exit is that MMIO write.
+ */
+bool hv_vmx_complete(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 {
 	struct hv_vmx_pending *p = &xc->pend;
+
+	if (p->kind == PEND_MMIO && p->mmio_load && p->mmio_op != HV__X86_OP_MOV &&
+	    exit->reason == HV_EXIT_MMIO) {
+		struct hv__x86_mmio_insn d = {
+			.width = p->mmio_width, .op = p->mmio_op, .is_read = 1,
+			.is_write = p->mmio_write, .mem_dest = p->mmio_mem_dest,
+			.reg = p->mmio_reg, .high_byte = p->mmio_high,
+			.reg_width = p->mmio_reg_width, .imm = p->mmio_imm,
+		};
+		uint64_t store = 0;
+
+		if (hv_vmx_mmio_execute(xc, &d, exit->u.mmio.data, &store)) {
+			exit->reason = HV_EXIT_MMIO;
+			exit->u.mmio.gpa = p->mmio_gpa;
+			exit->u.mmio.width = p->mmio_width;
+			exit->u.mmio.is_write = 1;
+			exit->u.mmio.data = store;
+			p->kind = PEND_MMIO_WRITEBACK;
+			return true;
+		}
+		hv_vmx_skip(p->insn_len);
+		p->kind = PEND_NONE;
+		return false;
+	}
 
 	if (p->kind == PEND_PIO && exit->reason == HV_EXIT_IO && !exit->u.io.is_write) {
 		uint64_t v = exit->u.io.data;
@@ -654,11 +716,12 @@ void hv_vmx_complete(struct hv_vmx_vcpu *xc, const hv_exit_t *exit)
 		if (exit->reason == HV_EXIT_IO)
 			hv_vmx_complete_string(xc, exit);
 		p->kind = PEND_NONE;
-		return;
+		return false;
 	}
 	if (p->kind != PEND_NONE)
 		hv_vmx_skip(p->insn_len);
 	p->kind = PEND_NONE;
+	return false;
 }
 
 /* Decide what the next entry delivers: a re-injected event, an exception, an interrupt. */

@@ -510,7 +510,12 @@ static hv_status_t hv_vmx_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 	(void)vcpu;
 	if (!hv_vmx_load(xc))
 		return HV_ERR_BACKEND;
-	hv_vmx_complete(xc, exit);
+	if (hv_vmx_complete(xc, exit)) {
+		/* The write of a read-modify-write instruction: an exit before any entry. */
+		exit->pc = hv_vmx_read(VMCS_GUEST_RIP);
+		exit->hw_reason = 0;
+		return HV_OK;
+	}
 	exit->pc = 0;
 	exit->hw_reason = 0;
 	if (xc->init_pending) {

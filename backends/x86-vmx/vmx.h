@@ -210,6 +210,9 @@ struct hv_vmx_pending {
 	uint8_t insn_len;
 	uint8_t mmio_load;
 	uint8_t mmio_reg, mmio_high, mmio_reg_width, mmio_sign, mmio_width;
+	/* PEND_MMIO of an op that reads memory first (ADD...XCHG): the rest of the decoding */
+	uint8_t mmio_op, mmio_mem_dest, mmio_write;
+	uint64_t mmio_imm, mmio_gpa;
 	/* PEND_PIO_STRING: INS or OUTS, count elements from linear address la on. */
 	uint8_t str_in, str_rep, str_back;
 	uint32_t str_count;
@@ -365,7 +368,8 @@ static inline bool hv_vmx_write(uint64_t field, uint64_t v)
 #define INTR_TYPE_EXT 0u
 #define INTR_TYPE_HW_EXC (3u << 8)
 
-enum { PEND_NONE, PEND_PIO, PEND_MMIO, PEND_HYPERCALL, PEND_PIO_STRING };
+/* PEND_MMIO_WRITEBACK: the write of a read-modify-write op, after its read. */
+enum { PEND_NONE, PEND_PIO, PEND_MMIO, PEND_HYPERCALL, PEND_PIO_STRING, PEND_MMIO_WRITEBACK };
 
 /* ---- between the files ------------------------------------------------------------------- */
 
@@ -399,7 +403,7 @@ bool hv_vmx_rdmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t *v);
 bool hv_vmx_wrmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t v);
 void hv_vmx_set_efer(struct hv_vmx_vcpu *xc, uint64_t efer);
 void hv_vmx_load_pdptes(struct hv_vmx_vcpu *xc);
-void hv_vmx_complete(struct hv_vmx_vcpu *xc, const hv_exit_t *exit);
+bool hv_vmx_complete(struct hv_vmx_vcpu *xc, hv_exit_t *exit);
 void hv_vmx_prepare_events(struct hv_vmx_vcpu *xc);
 bool hv_vmx_handle(struct hv_vmx_vcpu *xc, uint32_t reason, hv_exit_t *exit);
 void hv_vmx_fault(hv_exit_t *exit, hv_fault_kind_t kind, uint64_t gpa, uint64_t detail);

@@ -58,7 +58,7 @@ struct scratch {
 		uint16_t off;
 		uint8_t width, is_write;
 		uint64_t value;
-	} trace[32];
+	} trace[48];
 	unsigned count;
 };
 
@@ -196,7 +196,7 @@ static void scratch_read(void *ctx, uint64_t off, uint32_t width, uint64_t *valu
 
 	if (off + width <= sizeof(s->mem))
 		memcpy(&v, s->mem + off, width);
-	if (s->count < 32) {
+	if (s->count < ARRAY_SIZE(s->trace)) {
 		s->trace[s->count].off = (uint16_t)off;
 		s->trace[s->count].width = (uint8_t)width;
 		s->trace[s->count].is_write = 0;
@@ -212,7 +212,7 @@ static void scratch_write(void *ctx, uint64_t off, uint32_t width, uint64_t valu
 
 	if (off + width <= sizeof(s->mem))
 		memcpy(s->mem + off, &value, width);
-	if (s->count < 32) {
+	if (s->count < ARRAY_SIZE(s->trace)) {
 		s->trace[s->count].off = (uint16_t)off;
 		s->trace[s->count].width = (uint8_t)width;
 		s->trace[s->count].is_write = 1;
@@ -406,6 +406,17 @@ static void scenario_basic(void)
 		{ 0x20, 1, 1, 0x77 },       { 0x20, 1, 0, 0x77 },
 		{ 0x40, 4, 1, 0x5a5aa5a5 }, { 0x40, 4, 0, 0x5a5aa5a5 },
 		{ 0x60, 4, 1, 0xcafef00d }, { 0x60, 4, 0, 0xcafef00d },
+		/* read-modify-write and friends: a read, then a write if the result goes there */
+		{ 0x80, 4, 1, 0x0f0f00ff }, { 0x80, 4, 0, 0x0f0f00ff }, /* movl, orl */
+		{ 0x80, 4, 1, 0x3f0f00ff }, { 0x80, 2, 0, 0x00ff },     /* andw */
+		{ 0x80, 2, 1, 0x000f },     { 0x80, 1, 0, 0x0f },       /* addb */
+		{ 0x80, 1, 1, 0x10 },       { 0x80, 4, 0, 0x3f0f0010 }, /* subl */
+		{ 0x80, 4, 1, 0x3f0f0000 }, { 0x80, 4, 0, 0x3f0f0000 }, /* cmpl */
+		{ 0x81, 1, 0, 0x00 },                                   /* testb */
+		{ 0x80, 4, 0, 0x3f0f0000 }, { 0x80, 4, 1, 5 },          /* xchg */
+		{ 0x80, 4, 0, 5 },                                      /* add into %ecx */
+		{ 0x80, 4, 0, 5 },          { 0x80, 4, 1, 6 },          /* adcl */
+		{ 0x80, 4, 0, 6 },          { 0x80, 4, 1, 0xffffffff }, /* subl */
 	};
 	struct vm *v = &vms[0];
 	hv_stop_info_t info;
