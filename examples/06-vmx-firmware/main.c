@@ -751,31 +751,8 @@ static void scenario_linux(const struct module *kernel, const struct module *ini
 		result("linux", "cannot map RAM");
 		goto out;
 	}
-	/*
-	 * The legacy hole below the BIOS area (VGA memory, option ROMs) as an empty ROM reading
-	 * all ones: Linux scans it (for the iBFT, option ROMs) with CMP and other instructions
-	 * the MMIO decoder does not emulate.
-	 */
-	ram.type = HV_REGION_ROM;
-	ram.name = "legacy-hole";
-	ram.gpa = 0xa0000;
-	ram.size = 0x40000;
-	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map legacy-hole")) {
-		result("linux", "cannot map the legacy hole");
-		goto out;
-	}
-	{
-		uint8_t ones[256];
-		uint64_t a;
-
-		memset(ones, 0xff, sizeof(ones));
-		for (a = 0xa0000; a < 0xe0000; a += sizeof(ones))
-			if (!check(hv_vm_write(v->vm, a, ones, sizeof(ones)), "fill legacy-hole")) {
-				result("linux", "cannot fill the legacy hole");
-				goto out;
-			}
-	}
-	ram.type = HV_REGION_RAM;
+	/* The legacy hole 0xA0000-0xDFFFF stays unmapped: as on a PC bus without VGA or option
+	 * ROMs, reads give all ones (Linux scans it with CMP for the iBFT, with MOV for ROMs). */
 	ram.name = "ram";
 	ram.gpa = 0x100000;
 	ram.size = LINUX_RAM - 0x100000;
