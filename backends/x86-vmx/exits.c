@@ -318,6 +318,7 @@ static void hv_vmx_cpuid_exit(struct hv_vmx_vcpu *xc)
 			r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 15) | (1u << 21) |
 				  (1u << 24) | (1u << 26) | (1u << 27));
 			r[2] |= 1u << 31;
+			r[3] &= ~((1u << 22) | (1u << 29)); /* no thermal monitor (its MSRs #GP) */
 			r[1] = (r[1] & 0x00ffffffu) | xc->index << 24;
 			break;
 		case 5: case 0xa: case 0xd:
@@ -348,8 +349,9 @@ static void hv_vmx_cpuid_exit(struct hv_vmx_vcpu *xc)
 			}
 			break;
 		case 7:
+			/* INVPCID is not enabled; IA32_TSC_ADJUST is not emulated (#GP) */
 			if (sub == 0)
-				r[1] &= ~(1u << 10); /* INVPCID is not enabled */
+				r[1] &= ~((1u << 10) | (1u << 1));
 			break;
 		case 0xb: case 0x1f:
 			r[3] = xc->index;
@@ -783,7 +785,21 @@ bool hv_vmx_handle(struct hv_vmx_vcpu *xc, uint32_t reason, hv_exit_t *exit)
 	case EXIT_HLT:
 		hv_vmx_skip(1);
 		if (!(hv_vmx_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
-			/* Nothing but an NMI or INIT wakes it: the guest is done. */
+			/*
+			 * Nothing but an NMI or INIT wakes it. With another vCPU of the VM still
+			 * running (started and not parked) this one waits for an INIT, as a CPU
+			 * an OS stops does; otherwise the guest is done.
+			 */
+			size_t i;
+
+			for (i = 0; i < HV_VMX_MAX_VCPUS; i++) {
+				const struct hv_vmx_vcpu *t = xc->vmx->vcpus[i];
+
+				if (t != NULL && t != xc && !t->parked && !t->wait_sipi) {
+					xc->parked = 1;
+					return false;
+				}
+			}
 			exit->reason = HV_EXIT_HALT;
 			return true;
 		}

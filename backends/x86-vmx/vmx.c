@@ -436,6 +436,7 @@ void hv_vmx_vcpu_state_reset(struct hv_vmx_vcpu *xc)
 	xc->misc_enable = 1; /* fast strings */
 	xc->exception = -1;
 	xc->halted = 0;
+	xc->parked = 0;
 	xc->slice_end = 0;
 	xc->reinject = 0;
 	hv_vmx_lapic_reset(xc);
@@ -548,7 +549,7 @@ static hv_status_t hv_vmx_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 		if (xc->halted && hv_vmx_lapic_pending(xc) >= 0)
 			xc->halted = 0;
 		if (__atomic_exchange_n(&xc->kick, 0, __ATOMIC_ACQ_REL) || xc->halted ||
-		    now >= xc->slice_end) {
+		    xc->parked || now >= xc->slice_end) {
 			/* A kick, a halted vCPU or the end of the slice: let the caller run others. */
 			xc->slice_end = 0;
 			exit->reason = HV_EXIT_KICK;

@@ -236,6 +236,7 @@ struct hv_vmx_vcpu {
 	uint16_t vpid;
 	uint8_t launched;
 	uint8_t halted;
+	uint8_t parked; /* halted with interrupts disabled while other vCPUs run: INIT wakes it */
 	uint8_t kick;         /* atomic */
 	uint8_t wait_sipi;    /* an AP before its STARTUP IPI */
 	uint8_t init_pending; /* an INIT IPI arrived: reset at the next run */
