@@ -135,7 +135,7 @@ hv_vmx_refusal(refuses_cpu_without_vmx athlon64_clawhammer
 hv_vmx_refusal(refuses_cpu_without_preemption_timer core2_penryn_t9600
 	"x86-vmx: the CPU lacks pin-based controls 0x40")
 
-# An unmodified Linux to its init line, in its own Bochs boot (about 3 minutes).
+# An unmodified Linux (2 vCPUs) to its init line, in its own Bochs boot (60-80 s here).
 add_test(NAME vmx_linux
 	COMMAND bash "${_hv_vmx_script}" linux "${_hv_vmx_root}" "${_hv_vmx_out}")
 set_tests_properties(vmx_linux PROPERTIES

@@ -197,6 +197,13 @@ linux)
 			status=1
 		fi
 	done
+	# Both vCPUs came up (the firmware gives the guest two, time-sliced on one core).
+	if grep -a -q -E '^\[linux\] HVLIB-VMX-NPROC n=2( |$)' "$log"; then
+		echo "seen: [linux] HVLIB-VMX-NPROC n=2"
+	else
+		echo "FAIL: the guest did not report 2 CPUs (HVLIB-VMX-NPROC n=2)"
+		status=1
+	fi
 	# The guest's clock must be the machine's: the TSC rate Linux detected (from the backend's
 	# CPUID leaves 0x15/0x16) within 1% of the one the firmware measured against the PIT.
 	host_khz="$(grep -a -o -m1 'TSC [0-9]* kHz' "$log" | tr -dc 0-9)"

@@ -709,6 +709,7 @@ static void scenario_smp(void)
  */
 #define LINUX_RAM (192ull << 20)
 #define LINUX_MARKER "HVLIB-VMX-INIT"
+#define LINUX_CPUS 2 /* the boot CPU and one AP, both on this core */
 #define LINUX_CMDLINE \
 	"earlyprintk=serial,ttyS0 console=ttyS0 reboot=k panic=-1 pci=off tsc=reliable mce=off"
 #define LINUX_TICKS (40ull << 30) /* the firmware gives up after that many TSC ticks */
@@ -757,7 +758,8 @@ static void scenario_linux(const struct module *kernel, const struct module *ini
 	ram.gpa = 0x100000;
 	ram.size = LINUX_RAM - 0x100000;
 	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map ram") ||
-	    !check(hv_vcpu_create(v->vm, 0, &v->vcpu), "hv_vcpu_create")) {
+	    !check(hv_vcpu_create(v->vm, 0, &v->vcpu), "hv_vcpu_create") ||
+	    (LINUX_CPUS > 1 && !check(hv_vcpu_create(v->vm, 1, &v->ap), "hv_vcpu_create 1"))) {
 		result("linux", "cannot map RAM or create the vCPU");
 		goto out;
 	}
@@ -767,7 +769,7 @@ static void scenario_linux(const struct module *kernel, const struct module *ini
 	uart.irq = 4;
 	uart.out.ops = &con_ops;
 	uart.out.ctx = v;
-	acpi.vcpu_count = 1;
+	acpi.vcpu_count = LINUX_CPUS;
 	if (!check(hv_x86_platform_add(v->vm, &pc), "hv_x86_platform_add") ||
 	    !check(hv_uart16550_add(v->vm, &uart, NULL), "hv_uart16550_add") ||
 	    !check(hv_pc_setup(v->vm, &acpi), "hv_pc_setup")) {
