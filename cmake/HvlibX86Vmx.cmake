@@ -160,7 +160,8 @@ hv_vmx_scenario(unmap
 	"unmap: fault, exit fault (access to unmapped address), gpa 0xfffffff0")
 hv_vmx_scenario(smp
 	"[smp] smp: boot CPU in real mode" "[smp] smp: AP in real mode"
-	"[smp] smp: the AP started with APIC ID 1")
+	"[smp] smp: the AP started with APIC ID 1"
+	"[smp] smp: the boot CPU runs on after the AP stopped")
 hv_vmx_scenario(no_leaks)
 hv_vmx_scenario(isolation
 	"[iso1] iso1: memory intact, all checks passed"
