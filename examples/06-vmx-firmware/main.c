@@ -417,6 +417,11 @@ static void scenario_basic(void)
 		{ 0x80, 4, 0, 5 },                                      /* add into %ecx */
 		{ 0x80, 4, 0, 5 },          { 0x80, 4, 1, 6 },          /* adcl */
 		{ 0x80, 4, 0, 6 },          { 0x80, 4, 1, 0xffffffff }, /* subl */
+		{ 0x80, 4, 0, 0xffffffff }, { 0x80, 4, 1, 0 },          /* incl */
+		{ 0x80, 4, 0, 0 },          { 0x80, 4, 1, 0 },          /* negl */
+		{ 0x80, 2, 0, 0 },          { 0x80, 2, 1, 0xffff },     /* notw */
+		{ 0x80, 1, 0, 0xff },       { 0x80, 1, 1, 0xfe },       /* decb */
+		{ 0x80, 4, 0, 0xfffe },                                 /* cmpl */
 	};
 	struct vm *v = &vms[0];
 	hv_stop_info_t info;

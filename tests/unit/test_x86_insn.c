@@ -173,9 +173,10 @@ static void test_x86_insn_uses_16bit_addressing_in_real_mode(void **state)
 static void test_x86_insn_refuses_what_it_does_not_know(void **state)
 {
 	static const uint8_t reg_form[] = { 0x89, 0xc8 }; /* mov %ecx,%eax */
-	static const uint8_t add[] = { 0xf7, 0x10 };      /* notl (%rax) */
+	static const uint8_t add[] = { 0xf7, 0x20 };      /* mull (%rax) */
+	static const uint8_t call[] = { 0xff, 0x10 };     /* call *(%rax) */
+	static const uint8_t shl[] = { 0xd1, 0x20 };      /* shll (%rax) */
 	static const uint8_t add_reg[] = { 0x01, 0xc8 };  /* add %ecx,%eax */
-	static const uint8_t neg[] = { 0xf6, 0x18 };      /* negb (%rax) */
 	static const uint8_t c7_not0[] = { 0xc7, 0x08, 0, 0, 0, 0 };
 	static const uint8_t rex_not_last[] = { 0x48, 0x66, 0x89, 0x08 };
 	struct hv__x86_mmio_insn d = { 0 };
@@ -187,7 +188,9 @@ static void test_x86_insn_refuses_what_it_does_not_know(void **state)
 			 HV_ERR_UNSUPPORTED);
 	assert_int_equal(hv__x86_decode_mmio(add_reg, sizeof(add_reg), HV__X86_MODE_64, &d),
 			 HV_ERR_UNSUPPORTED);
-	assert_int_equal(hv__x86_decode_mmio(neg, sizeof(neg), HV__X86_MODE_64, &d),
+	assert_int_equal(hv__x86_decode_mmio(call, sizeof(call), HV__X86_MODE_64, &d),
+			 HV_ERR_UNSUPPORTED);
+	assert_int_equal(hv__x86_decode_mmio(shl, sizeof(shl), HV__X86_MODE_64, &d),
 			 HV_ERR_UNSUPPORTED);
 	assert_int_equal(hv__x86_decode_mmio(c7_not0, sizeof(c7_not0), HV__X86_MODE_64, &d),
 			 HV_ERR_UNSUPPORTED);
@@ -330,6 +333,39 @@ static void test_x86_insn_xchg_swaps(void **state)
 	assert_int_equal(fl, 0x8d5); /* flags untouched */
 }
 
+static void test_x86_insn_one_operand_ops(void **state)
+{
+	/* incl 0x10(%rax): CF kept */
+	struct hv__x86_mmio_insn d = DECODE(HV__X86_MODE_64, 0xff, 0x40, 0x10);
+	uint64_t reg = 0, fl = 1, store = 0;
+
+	(void)state;
+	assert_int_equal(d.op, HV__X86_OP_INC);
+	assert_int_equal(d.width, 4);
+	assert_true(d.is_read && d.is_write);
+	assert_true(hv__x86_mmio_execute(&d, 0xffffffffu, &reg, &fl, &store));
+	assert_int_equal(store, 0);
+	assert_int_equal(fl & 0x41, 0x41); /* ZF, and CF as it was */
+	/* decb (%rbx) */
+	d = DECODE(HV__X86_MODE_64, 0xfe, 0x0b);
+	assert_int_equal(d.op, HV__X86_OP_DEC);
+	assert_int_equal(d.width, 1);
+	/* notw (%rsi) */
+	d = DECODE(HV__X86_MODE_64, 0x66, 0xf7, 0x16);
+	assert_int_equal(d.op, HV__X86_OP_NOT);
+	fl = 0x8d5;
+	assert_true(hv__x86_mmio_execute(&d, 0x00f0, &reg, &fl, &store));
+	assert_int_equal(store, 0xff0f);
+	assert_int_equal(fl, 0x8d5);
+	/* negq (%rdi) */
+	d = DECODE(HV__X86_MODE_64, 0x48, 0xf7, 0x1f);
+	assert_int_equal(d.op, HV__X86_OP_NEG);
+	assert_int_equal(d.width, 8);
+	assert_true(hv__x86_mmio_execute(&d, 1, &reg, &fl, &store));
+	assert_int_equal(store, ~0ull);
+	assert_int_equal(fl & 0x81, 0x81); /* SF, CF (the operand was not 0) */
+}
+
 #if defined(__x86_64__)
 /* The same operation on the host CPU: result and flags (the red zone is left alone). */
 #define HOST_OP(name, insn)                                                                       \
@@ -378,6 +414,58 @@ static void test_x86_insn_xchg_swaps(void **state)
 		*flags = f;                                                                       \
 		return a;                                                                         \
 	}
+/* One operand: the same, b unused. */
+#define HOST_OP1(name, insn)                                                                 \
+	static uint64_t host_##name(unsigned w, uint64_t a, uint64_t b, uint64_t *flags)     \
+	{                                                                                    \
+		uint64_t f = (*flags & HV__X86_FLAGS_ARITH) | 0x202;                         \
+		(void)b;                                                                     \
+		switch (w) {                                                                 \
+		case 1: {                                                                    \
+			uint8_t x = (uint8_t)a;                                              \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "b %[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                 \
+					 : [x] "+q"(x), [f] "+r"(f)                          \
+					 :                                                   \
+					 : "cc", "memory");                                  \
+			a = x;                                                               \
+			break;                                                               \
+		}                                                                            \
+		case 2: {                                                                    \
+			uint16_t x = (uint16_t)a;                                            \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "w %[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                 \
+					 : [x] "+r"(x), [f] "+r"(f)                          \
+					 :                                                   \
+					 : "cc", "memory");                                  \
+			a = x;                                                               \
+			break;                                                               \
+		}                                                                            \
+		case 4: {                                                                    \
+			uint32_t x = (uint32_t)a;                                            \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "l %[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                 \
+					 : [x] "+r"(x), [f] "+r"(f)                          \
+					 :                                                   \
+					 : "cc", "memory");                                  \
+			a = x;                                                               \
+			break;                                                               \
+		}                                                                            \
+		default:                                                                     \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "q %[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                 \
+					 : [x] "+r"(a), [f] "+r"(f)                          \
+					 :                                                   \
+					 : "cc", "memory");                                  \
+			break;                                                               \
+		}                                                                            \
+		*flags = f;                                                                  \
+		return a;                                                                    \
+	}
+HOST_OP1(inc, "inc")
+HOST_OP1(dec, "dec")
+HOST_OP1(not, "not")
+HOST_OP1(neg, "neg")
 HOST_OP(add, "add")
 HOST_OP(or, "or")
 HOST_OP(adc, "adc")
@@ -391,8 +479,8 @@ HOST_OP(test, "test")
 static void test_x86_insn_alu_matches_the_host_cpu(void **state)
 {
 	static uint64_t (*const host[])(unsigned, uint64_t, uint64_t, uint64_t *) = {
-		host_add, host_or,  host_adc, host_sbb,  host_and,
-		host_sub, host_xor, host_cmp, host_test,
+		host_add, host_or,   host_adc,        host_sbb, host_and, host_sub, host_xor,
+		host_cmp, host_test, NULL /* XCHG */, host_inc, host_dec, host_not, host_neg,
 	};
 	static const uint64_t edges[] = { 0,
 					  1,
@@ -413,7 +501,9 @@ static void test_x86_insn_alu_matches_the_host_cpu(void **state)
 	unsigned op, wi, i, checked = 0;
 
 	(void)state;
-	for (op = HV__X86_OP_ADD; op <= HV__X86_OP_TEST; op++) {
+	for (op = HV__X86_OP_ADD; op <= HV__X86_OP_NEG; op++) {
+		if (op == HV__X86_OP_XCHG)
+			continue;
 		for (wi = 0; wi < 4; wi++) {
 			for (i = 0; i < 2000; i++) {
 				uint64_t a, b, fl_in, fl_ours, fl_cpu, r_ours, r_cpu;
@@ -448,7 +538,7 @@ static void test_x86_insn_alu_matches_the_host_cpu(void **state)
 			}
 		}
 	}
-	assert_int_equal(checked, 9 * 4 * 2000);
+	assert_int_equal(checked, 13 * 4 * 2000);
 }
 #else
 static void test_x86_insn_alu_matches_the_host_cpu(void **state)
@@ -476,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_x86_insn_decodes_compares_and_tests_as_reads),
 		cmocka_unit_test(test_x86_insn_alu_into_a_register),
 		cmocka_unit_test(test_x86_insn_xchg_swaps),
+		cmocka_unit_test(test_x86_insn_one_operand_ops),
 		cmocka_unit_test(test_x86_insn_alu_matches_the_host_cpu),
 	};
 

@@ -3,7 +3,7 @@
  * The basic guest: real mode from the reset vector, port I/O to the 16550, CPUID and MSRs
  * (an allowed one and a refused one, whose #GP lands in the guest's IVT), then long mode,
  * MMIO to the firmware's scratch device through every MOV form the decoder knows and its
- * read-modify-write, compare, test and exchange instructions, a write to
+ * read-modify-write, compare, test, exchange and one-operand instructions, a write to
  * ROM that must not stick, and finally CLI; HLT, which ends the VM.
  */
 #include "common.inc"
@@ -191,6 +191,23 @@ long_main:
 	setc %al
 	cmp $1, %al
 	CHECK_EQ "adcl / subl: CF"
+	stc
+	incl 0x80(%rbx) /* 0xffffffff + 1: zero, CF kept */
+	setc %al
+	setz %ah
+	cmp $0x0101, %ax
+	CHECK_EQ "incl: ZF, CF kept"
+	negl 0x80(%rbx) /* 0: CF clear */
+	setnc %al
+	cmp $1, %al
+	CHECK_EQ "negl: CF"
+	notw 0x80(%rbx)
+	decb 0x80(%rbx) /* 0xff - 1 */
+	sets %al
+	cmp $1, %al
+	CHECK_EQ "decb: SF"
+	cmpl $0x0000fffe, 0x80(%rbx)
+	CHECK_EQ "notw / decb"
 
 	/* ROM: a write traps and is dropped; the signature stays. */
 	mov $0xfffff000, %edi

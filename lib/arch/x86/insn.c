@@ -139,12 +139,24 @@ hv_status_t hv__x86_decode_mmio(const uint8_t *bytes, size_t len, enum hv__x86_c
 	case 0x80: /* ADD...CMP r/m8, imm8 */
 	case 0x81: /* ADD...CMP r/m, imm16/imm32 (sign-extended with REX.W) */
 	case 0x83: /* ADD...CMP r/m, imm8 (sign-extended) */
-	case 0xf6: /* TEST r/m8, imm8 (and the other group 3 ops, refused) */
-	case 0xf7: /* TEST r/m, imm16/imm32 */
+	case 0xf6: /* TEST r/m8, imm8; NOT, NEG r/m8 (MUL, DIV refused) */
+	case 0xf7: /* TEST r/m, imm16/imm32; NOT, NEG r/m */
 		if (!hv__x86_next(&c, &modrm))
 			return HV_ERR_BAD_IMAGE;
-		if (op >= 0xf6 && ((modrm >> 3) & 7) > 1)
-			return HV_ERR_UNSUPPORTED; /* NOT, NEG, MUL, DIV */
+		if (op >= 0xf6 && ((modrm >> 3) & 7) > 1) {
+			unsigned sub = (modrm >> 3) & 7;
+
+			if (sub > 3)
+				return HV_ERR_UNSUPPORTED; /* MUL, IMUL, DIV, IDIV */
+			st = hv__x86_modrm(&c, modrm, addr_size);
+			if (st != HV_OK)
+				return st;
+			d.op = sub == 2 ? HV__X86_OP_NOT : HV__X86_OP_NEG;
+			d.width = (op & 1) ? (uint8_t)op_size : 1;
+			d.mem_dest = 1;
+			d.reg = HV__X86_NO_REG;
+			goto op_done;
+		}
 		st = hv__x86_modrm(&c, modrm, addr_size);
 		if (st != HV_OK)
 			return st;
@@ -162,6 +174,20 @@ hv_status_t hv__x86_decode_mmio(const uint8_t *bytes, size_t len, enum hv__x86_c
 				d.imm |= ~0ull << (8 * n); /* sign-extended */
 			d.imm &= d.width >= 8 ? ~0ull : (1ull << (8 * d.width)) - 1;
 		}
+		goto op_done;
+	case 0xfe: /* INC, DEC r/m8 */
+	case 0xff: /* INC, DEC r/m (the rest of group 5 is CALL, JMP, PUSH: refused) */
+		if (!hv__x86_next(&c, &modrm))
+			return HV_ERR_BAD_IMAGE;
+		if (((modrm >> 3) & 7) > 1)
+			return HV_ERR_UNSUPPORTED;
+		st = hv__x86_modrm(&c, modrm, addr_size);
+		if (st != HV_OK)
+			return st;
+		d.op = ((modrm >> 3) & 7) == 0 ? HV__X86_OP_INC : HV__X86_OP_DEC;
+		d.width = (op & 1) ? (uint8_t)op_size : 1;
+		d.mem_dest = 1;
+		d.reg = HV__X86_NO_REG;
 		goto op_done;
 	case 0x84: /* TEST r/m8, r8 */
 	case 0x85: /* TEST r/m, r */
@@ -300,6 +326,17 @@ uint64_t hv__x86_alu(enum hv__x86_mmio_op op, unsigned width, uint64_t a, uint64
 	a &= m;
 	b &= m;
 	switch (op) {
+	case HV__X86_OP_INC:
+	case HV__X86_OP_DEC:
+		/* ADD or SUB of 1 that keeps CF */
+		r = hv__x86_alu(op == HV__X86_OP_INC ? HV__X86_OP_ADD : HV__X86_OP_SUB, width, a, 1,
+				rflags);
+		*rflags = (*rflags & ~1ull) | cf;
+		return r;
+	case HV__X86_OP_NEG:
+		return hv__x86_alu(HV__X86_OP_SUB, width, 0, a, rflags);
+	case HV__X86_OP_NOT:
+		return ~a & m;
 	case HV__X86_OP_ADD:
 	case HV__X86_OP_ADC:
 		r = (a + b + (op == HV__X86_OP_ADC ? cf : 0)) & m;

@@ -3,8 +3,8 @@
  * x86 instruction decoding for trapped memory accesses: the MOV-class instructions guests use
  * on MMIO (MOV to and from registers, MOV of immediates, MOV with moffs, MOVZX, MOVSX), and
  * the arithmetic and logic ones with a memory operand (ADD, OR, ADC, SBB, AND, SUB, XOR, CMP
- * in their register and immediate forms, TEST, XCHG), which read it, compute and may write
- * it back: hv__x86_mmio_execute() does the computing and the flags.
+ * in their register and immediate forms, TEST, XCHG, INC, DEC, NOT, NEG), which read it,
+ * compute and may write it back: hv__x86_mmio_execute() does the computing and the flags.
  * Hardware reports the guest-physical address of an access that traps but not its width,
  * direction or register; backends that must emulate the access (bare-metal VMX on EPT
  * violations, KVM where it does not decode) fetch the bytes at the guest's RIP and decode
@@ -42,6 +42,11 @@ enum hv__x86_mmio_op {
 	HV__X86_OP_CMP,  /* flags only */
 	HV__X86_OP_TEST, /* flags only */
 	HV__X86_OP_XCHG,
+	/* One operand, memory */
+	HV__X86_OP_INC, /* CF kept */
+	HV__X86_OP_DEC, /* CF kept */
+	HV__X86_OP_NOT, /* no flags */
+	HV__X86_OP_NEG,
 };
 
 /* RFLAGS bits the arithmetic sets. */
@@ -85,9 +90,10 @@ uint64_t hv__x86_mmio_load_result(const struct hv__x86_mmio_insn *insn, uint64_t
 				  uint64_t data);
 
 /*
- * The result of an arithmetic or logic op on a (the destination) and b (the source), both
- * `width` bytes, with CF, PF, AF, ZF, SF and OF in *rflags updated as the CPU does (AF is
- * cleared by the logic ops, for which the CPU leaves it undefined; ADC and SBB read CF).
+ * The result of an arithmetic or logic op on a (the destination) and b (the source, ignored
+ * by the one-operand ops), both `width` bytes, with CF, PF, AF, ZF, SF and OF in *rflags
+ * updated as the CPU does (AF is cleared by the logic ops, for which the CPU leaves it
+ * undefined; ADC and SBB read CF; INC and DEC keep it; NOT changes no flag).
  * MOV and XCHG return b and leave *rflags alone.
  */
 uint64_t hv__x86_alu(enum hv__x86_mmio_op op, unsigned width, uint64_t a, uint64_t b,
