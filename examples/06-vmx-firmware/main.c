@@ -717,7 +717,7 @@ static void scenario_smp(void)
 #define LINUX_CPUS 2 /* the boot CPU and one AP, both on this core */
 #define LINUX_CMDLINE \
 	"earlyprintk=serial,ttyS0 console=ttyS0 reboot=k panic=-1 pci=off tsc=reliable mce=off"
-#define LINUX_TICKS (40ull << 30) /* the firmware gives up after that many TSC ticks */
+#define LINUX_TICKS (8ull << 30) /* the firmware gives up after that many TSC ticks (4x a boot) */
 
 static void scenario_linux(const struct module *kernel, const struct module *initrd)
 {
