@@ -170,7 +170,9 @@ linux)
 		xz -dc 2>/dev/null >"$work/iso/boot/vmlinux" # xz notes the padding after the stream
 	head -c 4 "$work/iso/boot/vmlinux" | grep -q ELF ||
 		{ echo "FAIL: cannot extract vmlinux from $HVLIB_VMLINUZ"; exit 1; }
+	# The firmware gives the guest a virtio-blk disk whose first line the guest prints.
 	"$root/scripts/kvm-harness/mk-initramfs.sh" --marker HVLIB-VMX \
+		--module virtio_mmio --module virtio_blk --run 'head -n 1 /dev/vda' \
 		--out "$work/iso/boot/initrd.cpio.gz" >"$work/initramfs.log" 2>&1 ||
 		{ cat "$work/initramfs.log"; exit 1; }
 	cp "$out/hvfw.elf" "$work/iso/boot/hvfw.elf"
@@ -189,7 +191,8 @@ linux)
 	echo "Bochs ran $(($(date +%s) - start)) s (exit $rc)"
 	grep -a -E '^(linux:|RESULT|ALL DONE|HOST EXCEPTION|PANIC)' "$log"
 	status=0
-	for line in "RESULT linux PASS" "[linux] HVLIB-VMX-INIT" "[linux] HVLIB-VMX-EXIT status=0"; do
+	for line in "RESULT linux PASS" "[linux] HVLIB-VMX-INIT" "[linux] HVLIB-VMX-DISK-OK" \
+		"[linux] HVLIB-VMX-EXIT status=0"; do
 		if grep -a -q -x -F -- "$line" "$log"; then
 			echo "seen: $line"
 		else

@@ -717,11 +717,18 @@ static void scenario_smp(void)
 #define LINUX_CPUS 2 /* the boot CPU and one AP, both on this core */
 #define LINUX_CMDLINE \
 	"earlyprintk=serial,ttyS0 console=ttyS0 reboot=k panic=-1 pci=off tsc=reliable mce=off"
+#define LINUX_DISK_GPA 0xd0000000ull /* a virtio-blk window, described in the DSDT */
+#define LINUX_DISK_IRQ 16
+#define LINUX_DISK_LINE "HVLIB-VMX-DISK-OK" /* the disk's first line, printed by the guest */
 #define LINUX_TICKS (8ull << 30) /* the firmware gives up after that many TSC ticks (4x a boot) */
+
+static uint8_t linux_disk[64 << 10];
 
 static void scenario_linux(const struct module *kernel, const struct module *initrd)
 {
+	static const hv_pc_virtio_t disk_acpi = { LINUX_DISK_GPA, LINUX_DISK_IRQ };
 	struct vm *v = &vms[0];
+	hv_virtio_blk_config_t blk = HV_VIRTIO_BLK_CONFIG_INIT;
 	hv_vm_config_t cfg = HV_VM_CONFIG_INIT;
 	hv_region_config_t ram = HV_REGION_CONFIG_INIT;
 	hv_uart16550_config_t uart = HV_UART16550_CONFIG_INIT;
@@ -775,8 +782,19 @@ static void scenario_linux(const struct module *kernel, const struct module *ini
 	uart.out.ops = &con_ops;
 	uart.out.ctx = v;
 	acpi.vcpu_count = LINUX_CPUS;
+	acpi.virtio = &disk_acpi;
+	acpi.virtio_count = 1;
+	/* A read-only disk in the firmware's memory; the guest prints its first line. */
+	memset(linux_disk, 0, sizeof(linux_disk));
+	memcpy(linux_disk, LINUX_DISK_LINE "\n", sizeof(LINUX_DISK_LINE));
+	blk.name = "vda";
+	blk.mmio.base = LINUX_DISK_GPA;
+	blk.mmio.irq = LINUX_DISK_IRQ;
 	if (!check(hv_x86_platform_add(v->vm, &pc), "hv_x86_platform_add") ||
 	    !check(hv_uart16550_add(v->vm, &uart, NULL), "hv_uart16550_add") ||
+	    !check(hv_blockdev_memory(linux_disk, sizeof(linux_disk), true, &blk.disk),
+		   "hv_blockdev_memory") ||
+	    !check(hv_virtio_blk_add(v->vm, &blk, NULL), "hv_virtio_blk_add") ||
 	    !check(hv_pc_setup(v->vm, &acpi), "hv_pc_setup")) {
 		result("linux", "cannot add the PC devices");
 		goto out;
