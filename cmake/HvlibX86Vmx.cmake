@@ -8,10 +8,13 @@
 #    it once in Bochs (cpu model corei7_skylake_x: VMX with EPT and unrestricted guest):
 #      vmx_firmware_boot   build + boot; fixture for the tests below
 #      vmx_basic, vmx_triple_fault, vmx_reset, vmx_timer, vmx_hostile, vmx_isolation,
-#      vmx_smp, vmx_no_leaks
+#      vmx_unmap, vmx_smp, vmx_no_leaks
 #                          assert on that boot's port-0xE9 log
 #      vmx_refuses_cpu_without_vmx, vmx_refuses_cpu_without_preemption_timer
 #                          boot the same ISO on Bochs CPU models that lack VMX features
+#      vmx_linux           (labels x86-vmx, linux-guest) Debian's kernel and a busybox
+#                          initramfs as multiboot2 modules: the firmware boots them in a VM to
+#                          the guest's init line; skipped if the kernel cannot be fetched
 #    A machine without the tools skips them (exit 77, with the reason).
 #
 # 2. Included by examples/06-vmx-firmware/CMakeLists.txt (project hvlib_vmx_firmware):
@@ -132,6 +135,13 @@ hv_vmx_refusal(refuses_cpu_without_vmx athlon64_clawhammer
 hv_vmx_refusal(refuses_cpu_without_preemption_timer core2_penryn_t9600
 	"x86-vmx: the CPU lacks pin-based controls 0x40")
 
+# An unmodified Linux (2 vCPUs) to its init line, in its own Bochs boot (60-80 s here).
+add_test(NAME vmx_linux
+	COMMAND bash "${_hv_vmx_script}" linux "${_hv_vmx_root}" "${_hv_vmx_out}")
+set_tests_properties(vmx_linux PROPERTIES
+	LABELS "x86-vmx;linux-guest" SKIP_RETURN_CODE 77 TIMEOUT 600
+	ENVIRONMENT "HVLIB_VMX_TIMEOUT=420" FIXTURES_REQUIRED hv_vmx_boot)
+
 hv_vmx_scenario(basic
 	"[basic] basic: hello from real mode" "[basic] basic: cpuid ok"
 	"[basic] basic: wrmsr 0x12345 gave #GP" "[basic] basic: rep outsb"
@@ -146,9 +156,12 @@ hv_vmx_scenario(timer
 	"[timer] timer: all checks passed")
 hv_vmx_scenario(hostile
 	"[hostile] hostile: every attempt refused")
+hv_vmx_scenario(unmap
+	"unmap: fault, exit fault (access to unmapped address), gpa 0xfffffff0")
 hv_vmx_scenario(smp
 	"[smp] smp: boot CPU in real mode" "[smp] smp: AP in real mode"
-	"[smp] smp: the AP started with APIC ID 1")
+	"[smp] smp: the AP started with APIC ID 1"
+	"[smp] smp: the boot CPU runs on after the AP stopped")
 hv_vmx_scenario(no_leaks)
 hv_vmx_scenario(isolation
 	"[iso1] iso1: memory intact, all checks passed"

@@ -12,11 +12,16 @@
 #   vmx-test.sh refuse <out dir> <cpu model> <line>...
 #                                               boot that ISO on a CPU model without what
 #                                               the backend needs: refused, with <line>s
+#   vmx-test.sh linux <source root> <out dir>   Debian's amd64 kernel (the vmlinux inside its
+#                                               vmlinuz) and a busybox initramfs, given by GRUB
+#                                               as modules to the firmware built in <out dir>:
+#                                               its scenario "linux" boots them; the guest's
+#                                               own init line must appear on its console
 #   vmx-test.sh bochs <iso> <log> [cpu model]   just boot an ISO
 #
 # Exit: 0 pass, 1 fail, 77 skip (a tool is missing: the reason is printed).
 # Environment: HVLIB_VMX_TIMEOUT (seconds for one Bochs run, default 300; a normal one takes
-# 5-40 s).
+# 5-40 s), HVLIB_VMX_MEGS (Bochs's memory, default 256 MiB).
 set -uo pipefail
 
 need() {
@@ -42,7 +47,7 @@ run_bochs() {
 	done
 	dir="$(mktemp -d)"
 	cat >"$dir/bochsrc" <<RC
-megs: 256
+megs: ${HVLIB_VMX_MEGS:-256}
 cpu: model=$model, count=1, ips=50000000
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
@@ -137,6 +142,91 @@ refuse)
 			status=1
 		fi
 	done
+	exit $status
+	;;
+linux)
+	# Only the kernel's absence is a skip; a kernel that does not boot is a failure.
+	root="$2" out="$3"
+	need bochs xvfb-run grub-mkrescue xorriso xz od cpio
+	[ -f "$out/hvfw.elf" ] || { echo "FAIL: $out/hvfw.elf is missing: vmx_firmware_boot did not run"; exit 1; }
+	if ! env="$("$root/scripts/fetch-guests.sh" --env 2>"$out/linux-fetch.log")"; then
+		echo "SKIP: Debian's kernel cannot be fetched (scripts/fetch-guests.sh):"
+		tail -n 3 "$out/linux-fetch.log"
+		exit 77
+	fi
+	eval "$env"
+	work="$out/linux"
+	rm -rf "$work"
+	mkdir -p "$work/iso/boot/grub"
+	# The ELF inside the bzImage (setup sectors, then the payload at payload_offset): booted
+	# through PVH, the guest does not spend billions of emulated instructions decompressing.
+	u8() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
+	u32() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
+	sects="$(u8 "$HVLIB_VMLINUZ" $((0x1f1)))"
+	[ "$sects" -eq 0 ] && sects=4
+	poff="$(u32 "$HVLIB_VMLINUZ" $((0x248)))"
+	plen="$(u32 "$HVLIB_VMLINUZ" $((0x24c)))"
+	tail -c +$(((sects + 1) * 512 + poff + 1)) "$HVLIB_VMLINUZ" | head -c "$plen" |
+		xz -dc 2>/dev/null >"$work/iso/boot/vmlinux" # xz notes the padding after the stream
+	head -c 4 "$work/iso/boot/vmlinux" | grep -q ELF ||
+		{ echo "FAIL: cannot extract vmlinux from $HVLIB_VMLINUZ"; exit 1; }
+	# The firmware gives the guest a virtio-blk disk whose first line the guest prints.
+	"$root/scripts/kvm-harness/mk-initramfs.sh" --marker HVLIB-VMX \
+		--module virtio_mmio --module virtio_blk --run 'head -n 1 /dev/vda' \
+		--out "$work/iso/boot/initrd.cpio.gz" >"$work/initramfs.log" 2>&1 ||
+		{ cat "$work/initramfs.log"; exit 1; }
+	cp "$out/hvfw.elf" "$work/iso/boot/hvfw.elf"
+	printf '%s\n' 'set timeout=0' 'set default=0' 'menuentry "hvlib VMX firmware: Linux" {' \
+		'	multiboot2 /boot/hvfw.elf' '	module2 /boot/vmlinux vmlinux' \
+		'	module2 --nounzip /boot/initrd.cpio.gz initrd' '	boot' '}' \
+		>"$work/iso/boot/grub/grub.cfg"
+	grub-mkrescue -o "$work/linux.iso" "$work/iso" 2>"$work/grub-mkrescue.log" ||
+		{ cat "$work/grub-mkrescue.log"; exit 1; }
+	echo "kernel $HVLIB_KVER: vmlinux $(stat -c %s "$work/iso/boot/vmlinux") bytes," \
+		"initramfs $(stat -c %s "$work/iso/boot/initrd.cpio.gz") bytes"
+	rm -rf "$work/iso" # in the ISO now: HVLIB_VMX_MEGS=512 vmx-test.sh bochs <iso> <log> reruns it
+	log="$out/bochs-linux.log"
+	start=$(date +%s)
+	HVLIB_VMX_MEGS=512 run_bochs "$work/linux.iso" "$log"
+	rc=$?
+	echo "Bochs ran $(($(date +%s) - start)) s (exit $rc)"
+	grep -a -E '^(linux:|RESULT|ALL DONE|HOST EXCEPTION|PANIC)' "$log"
+	status=0
+	for line in "RESULT linux PASS" "[linux] HVLIB-VMX-INIT" "[linux] HVLIB-VMX-DISK-OK" \
+		"[linux] HVLIB-VMX-EXIT status=0"; do
+		if grep -a -q -x -F -- "$line" "$log"; then
+			echo "seen: $line"
+		else
+			echo "FAIL: not seen: $line"
+			status=1
+		fi
+	done
+	# Both vCPUs came up (the firmware gives the guest two, time-sliced on one core).
+	if grep -a -q -E '^\[linux\] HVLIB-VMX-NPROC n=2( |$)' "$log"; then
+		echo "seen: [linux] HVLIB-VMX-NPROC n=2"
+	else
+		echo "FAIL: the guest did not report 2 CPUs (HVLIB-VMX-NPROC n=2)"
+		status=1
+	fi
+	# The guest's clock must be the machine's: the TSC rate Linux detected (from the backend's
+	# CPUID leaves 0x15/0x16) within 1% of the one the firmware measured against the PIT.
+	# Linux prints "MHz TSC" only when it differs from the processor's rate ("MHz processor").
+	host_khz="$(grep -a -o -m1 'TSC [0-9]* kHz' "$log" | tr -dc 0-9)"
+	guest_mhz="$(grep -a -o -m1 'tsc: Detected [0-9.]* MHz TSC' "$log" | grep -o '[0-9.]*' | head -n1)"
+	[ -n "$guest_mhz" ] ||
+		guest_mhz="$(grep -a -o -m1 'tsc: Detected [0-9.]* MHz processor' "$log" | grep -o '[0-9.]*' | head -n1)"
+	if [ -n "$host_khz" ] && [ -n "$guest_mhz" ] &&
+		awk -v h="$host_khz" -v g="$guest_mhz" 'BEGIN { d = g * 1000 - h; if (d < 0) d = -d; exit !(d * 100 <= h) }'; then
+		echo "seen: the guest's TSC rate $guest_mhz MHz, the firmware's $host_khz kHz"
+	else
+		echo "FAIL: the guest's TSC rate (${guest_mhz:-not reported} MHz) is not the firmware's (${host_khz:-?} kHz)"
+		status=1
+	fi
+	if [ $status -ne 0 ]; then
+		echo "the end of the log ($log):"
+		tail -n 40 "$log"
+		cat "$log.internal" 2>/dev/null
+	fi
 	exit $status
 	;;
 bochs)

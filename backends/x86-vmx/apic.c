@@ -136,12 +136,29 @@ static void hv_vmx_lapic_eoi(struct hv_vmx_vcpu *xc)
 		hv_vmx_ioapic_eoi(xc->vmx, v);
 }
 
+/*
+ * Whether a local APIC is a destination: physical mode names its APIC ID (0xFF: all);
+ * logical mode matches its LDR, flat (DFR model 0xF: a bit per APIC) or cluster (0x0: the
+ * high nibble names the cluster, the low one APICs in it).
+ */
+static bool hv_vmx_lapic_is_dest(const struct hv_vmx_lapic *a, uint32_t dest, bool logical)
+{
+	uint32_t ldr = a->ldr >> 24;
+
+	if (!logical)
+		return dest == 0xff || a->id == dest;
+	if ((a->dfr >> 28) == 0xf)
+		return (dest & ldr) != 0;
+	return ((dest >> 4) == 0xf || (dest >> 4) == (ldr >> 4)) && (dest & ldr & 0xf) != 0;
+}
+
 /* Fixed IPIs, INIT and STARTUP (the AP start-up protocol); other modes are not emulated. */
 static void hv_vmx_lapic_ipi(struct hv_vmx_vcpu *xc)
 {
 	struct hv_vmx_lapic *a = &xc->lapic;
 	uint32_t shorthand = (a->icr_lo >> 18) & 3, dest = a->icr_hi >> 24;
 	uint32_t mode = (a->icr_lo >> 8) & 7;
+	bool logical = (a->icr_lo & (1u << 11)) != 0;
 	int vector = (int)(a->icr_lo & 0xff);
 	size_t i;
 
@@ -152,9 +169,9 @@ static void hv_vmx_lapic_ipi(struct hv_vmx_vcpu *xc)
 	for (i = 0; i < HV_VMX_MAX_VCPUS; i++) {
 		struct hv_vmx_vcpu *t = xc->vmx->vcpus[i];
 
-		if (t == NULL || !((shorthand == 0 && t->lapic.id == dest) ||
-				   (shorthand == 1 && t == xc) || shorthand == 2 ||
-				   (shorthand == 3 && t != xc)))
+		if (t == NULL ||
+		    !((shorthand == 0 && hv_vmx_lapic_is_dest(&t->lapic, dest, logical)) ||
+		      (shorthand == 1 && t == xc) || shorthand == 2 || (shorthand == 3 && t != xc)))
 			continue;
 		if (mode == 0) {
 			hv_vmx_lapic_set_irr(t, vector, false);
@@ -303,8 +320,8 @@ static void hv_vmx_ioapic_service(struct hv_vmx_vm *xv, uint32_t pin, bool edge)
 	if (((e >> 8) & 7) > 1)
 		return; /* only fixed and lowest-priority delivery */
 	for (i = 0; i < HV_VMX_MAX_VCPUS && t == NULL; i++)
-		if (xv->vcpus[i] != NULL && ((e & (1ull << 11)) ? (dest >> xv->vcpus[i]->lapic.id) & 1
-							       : xv->vcpus[i]->lapic.id == dest))
+		if (xv->vcpus[i] != NULL &&
+		    hv_vmx_lapic_is_dest(&xv->vcpus[i]->lapic, dest, (e & (1ull << 11)) != 0))
 			t = xv->vcpus[i];
 	if (t == NULL)
 		t = xv->vcpus[0];

@@ -116,6 +116,7 @@ bool hv_vmx_rdmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t *v)
 	case MSR_IA32_MISC_ENABLE: *v = xc->misc_enable; return true;
 	case MSR_IA32_MTRR_CAP: *v = 0; return true;
 	case MSR_IA32_MTRR_DEF_TYPE: *v = 6; return true;
+	case MSR_IA32_BIOS_SIGN_ID: *v = 0; return true; /* no microcode update loaded */
 	default:
 		for (i = 0; i < HV__ARRAY_SIZE(hv_vmx_syscall_msr); i++) {
 			if (msr == hv_vmx_syscall_msr[i]) {
@@ -175,6 +176,7 @@ bool hv_vmx_wrmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t v)
 		return true;
 	case MSR_IA32_MISC_ENABLE: return v == xc->misc_enable;
 	case MSR_IA32_MTRR_DEF_TYPE: return true; /* memory types come from EPT */
+	case MSR_IA32_BIOS_SIGN_ID: return true;  /* written before CPUID latches it: ignored */
 	default:
 		for (i = 0; i < HV__ARRAY_SIZE(hv_vmx_syscall_msr); i++) {
 			if (msr == hv_vmx_syscall_msr[i]) {
@@ -303,20 +305,53 @@ static void hv_vmx_cpuid_exit(struct hv_vmx_vcpu *xc)
 		r[3] = sig ? 0x786d7636u : 0; /* "6vmx" */
 	} else {
 		hv_vmx_cpuid(leaf, sub, r);
+		if (leaf > hv_vmx_caps.max_leaf && leaf <= 0x16u)
+			r[0] = r[1] = r[2] = r[3] = 0; /* leaves raised to 0x16 below */
 		switch (leaf) {
+		case 0:
+			/* Leaves 0x15 and 0x16 tell the TSC's rate, when it is known. */
+			if (hv_vmx_caps.tsc_hz != 0 && r[0] < 0x16u)
+				r[0] = 0x16u;
+			break;
 		case 1:
 			/* No VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, XSAVE; a hypervisor. */
 			r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 15) | (1u << 21) |
 				  (1u << 24) | (1u << 26) | (1u << 27));
 			r[2] |= 1u << 31;
+			r[3] &= ~((1u << 22) | (1u << 29)); /* no thermal monitor (its MSRs #GP) */
 			r[1] = (r[1] & 0x00ffffffu) | xc->index << 24;
 			break;
-		case 5: case 6: case 0xa: case 0xd:
-			r[0] = r[1] = r[2] = r[3] = 0; /* MONITOR, power, perfmon, XSAVE: hidden */
+		case 5: case 0xa: case 0xd:
+			r[0] = r[1] = r[2] = r[3] = 0; /* MONITOR, perfmon, XSAVE: hidden */
+			break;
+		case 6:
+			/* Power management hidden, but the APIC timer always runs (ARAT). */
+			r[0] = 1u << 2;
+			r[1] = r[2] = r[3] = 0;
+			break;
+		case 0x15:
+			/* TSC = crystal * 1 / 1, the crystal being the TSC (and the APIC timer's
+			 * clock): Linux then needs neither a PIT nor a calibration loop. */
+			if (hv_vmx_caps.tsc_hz != 0 && hv_vmx_caps.tsc_hz <= 0xffffffffu) {
+				r[0] = 1;
+				r[1] = 1;
+				r[2] = (uint32_t)hv_vmx_caps.tsc_hz;
+				r[3] = 0;
+			}
+			break;
+		case 0x16:
+			if (hv_vmx_caps.tsc_hz != 0) {
+				uint32_t mhz =
+					(uint32_t)((hv_vmx_caps.tsc_hz + 500000u) / 1000000u);
+
+				r[0] = r[1] = mhz != 0 ? mhz : 1;
+				r[2] = r[3] = 0;
+			}
 			break;
 		case 7:
+			/* INVPCID is not enabled; IA32_TSC_ADJUST is not emulated (#GP) */
 			if (sub == 0)
-				r[1] &= ~(1u << 10); /* INVPCID is not enabled */
+				r[1] &= ~((1u << 10) | (1u << 1));
 			break;
 		case 0xb: case 0x1f:
 			r[3] = xc->index;
@@ -396,6 +431,37 @@ static void hv_vmx_cr_exit(struct hv_vmx_vcpu *xc)
 	hv_vmx_skip(hv_vmx_read(VMCS_EXIT_INSN_LEN));
 }
 
+/* A 32-bit aligned access to the local APIC or IOAPIC page; others read 0, writes are dropped. */
+static void hv_vmx_apic_window(struct hv_vmx_vcpu *xc, uint64_t gpa, unsigned width, bool write,
+			       uint64_t *data)
+{
+	if (width == 4 && (gpa & 3) == 0) {
+		if ((gpa & ~0xfffull) == HV_VMX_LAPIC_BASE)
+			hv_vmx_lapic_access(xc, gpa & 0xfff, write, data);
+		else
+			hv_vmx_ioapic_access(xc->vmx, gpa & 0xfff, write, data);
+	} else if (!write) {
+		*data = 0;
+	}
+}
+
+/*
+ * Finish an instruction that read @p mem: registers and RFLAGS as it leaves them. Returns
+ * true, with the value in *store, if it then writes memory.
+ */
+static bool hv_vmx_mmio_execute(struct hv_vmx_vcpu *xc, const struct hv__x86_mmio_insn *d,
+				uint64_t mem, uint64_t *store)
+{
+	uint64_t reg = d->reg == HV__X86_NO_REG ? 0 : hv_vmx_gpr(xc, d->reg);
+	uint64_t rflags = hv_vmx_read(VMCS_GUEST_RFLAGS);
+	bool write = hv__x86_mmio_execute(d, mem, &reg, &rflags, store);
+
+	if (d->reg != HV__X86_NO_REG)
+		hv_vmx_set_gpr(xc, d->reg, reg);
+	hv_vmx_write(VMCS_GUEST_RFLAGS, rflags);
+	return write;
+}
+
 /* An EPT violation: the APIC windows here, a region or device window in the core. */
 static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 {
@@ -412,8 +478,10 @@ static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 		return true;
 	}
 	n = hv_vmx_fetch(xc, mode, bytes);
+	/* A write must be an instruction that writes memory, a read one that reads it (an
+	 * instruction that does both may trap on either). */
 	if (n == 0 || hv__x86_decode_mmio(bytes, n, mode, &d) != HV_OK ||
-	    d.is_write != ((q & 2) != 0)) {
+	    ((q & 2) ? !d.is_write : !d.is_read)) {
 		uint64_t raw = 0;
 
 		hv__memcpy(&raw, bytes, n < 8 ? n : 8);
@@ -423,32 +491,34 @@ static bool hv_vmx_ept_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 		hv_vmx_fault(exit, HV_FAULT_EMULATION, gpa, raw);
 		return true;
 	}
-	if (d.is_write)
+	if (!d.is_read)
 		data = hv__x86_mmio_store_value(&d, d.reg == HV__X86_NO_REG ? 0
 								     : hv_vmx_gpr(xc, d.reg));
 	if ((gpa & ~0xfffull) == HV_VMX_LAPIC_BASE || (gpa & ~0xfffull) == HV_VMX_IOAPIC_BASE) {
-		if (d.width == 4 && (gpa & 3) == 0) {
-			if ((gpa & ~0xfffull) == HV_VMX_LAPIC_BASE)
-				hv_vmx_lapic_access(xc, gpa & 0xfff, d.is_write, &data);
-			else
-				hv_vmx_ioapic_access(xc->vmx, gpa & 0xfff, d.is_write, &data);
-		} else if (!d.is_write) {
-			data = 0;
+		/* Served here: read, compute, write back at once. */
+		if (d.is_read) {
+			hv_vmx_apic_window(xc, gpa, d.width, false, &data);
+			if (hv_vmx_mmio_execute(xc, &d, data, &data))
+				hv_vmx_apic_window(xc, gpa, d.width, true, &data);
+		} else {
+			hv_vmx_apic_window(xc, gpa, d.width, true, &data);
 		}
-		if (!d.is_write)
-			hv_vmx_set_gpr(xc, d.reg, hv__x86_mmio_load_result(&d, hv_vmx_gpr(xc, d.reg),
-									  data));
 		hv_vmx_skip(d.length);
 		return false;
 	}
 	exit->reason = HV_EXIT_MMIO;
 	exit->u.mmio.gpa = gpa;
 	exit->u.mmio.width = d.width;
-	exit->u.mmio.is_write = d.is_write;
+	exit->u.mmio.is_write = !d.is_read; /* an op that reads memory reads it first */
 	exit->u.mmio.data = data;
 	xc->pend.kind = PEND_MMIO;
+	xc->pend.mmio_op = d.op;
+	xc->pend.mmio_mem_dest = d.mem_dest;
+	xc->pend.mmio_write = d.is_write;
+	xc->pend.mmio_imm = d.imm;
+	xc->pend.mmio_gpa = gpa;
 	xc->pend.insn_len = d.length;
-	xc->pend.mmio_load = !d.is_write;
+	xc->pend.mmio_load = d.is_read;
 	xc->pend.mmio_reg = d.reg;
 	xc->pend.mmio_high = d.high_byte;
 	xc->pend.mmio_reg_width = d.reg_width;
@@ -593,10 +663,37 @@ static bool hv_vmx_io_exit(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 	return true;
 }
 
-/* Finish the previous exit: hand over read data and step past the instruction. */
-void hv_vmx_complete(struct hv_vmx_vcpu *xc, const hv_exit_t *exit)
+/*
+ * Finish the previous exit: hand over read data and step past the instruction. Returns true
+ * if the instruction must still write memory: then *exit is that MMIO write.
+ */
+bool hv_vmx_complete(struct hv_vmx_vcpu *xc, hv_exit_t *exit)
 {
 	struct hv_vmx_pending *p = &xc->pend;
+
+	if (p->kind == PEND_MMIO && p->mmio_load && p->mmio_op != HV__X86_OP_MOV &&
+	    exit->reason == HV_EXIT_MMIO) {
+		struct hv__x86_mmio_insn d = {
+			.width = p->mmio_width, .op = p->mmio_op, .is_read = 1,
+			.is_write = p->mmio_write, .mem_dest = p->mmio_mem_dest,
+			.reg = p->mmio_reg, .high_byte = p->mmio_high,
+			.reg_width = p->mmio_reg_width, .imm = p->mmio_imm,
+		};
+		uint64_t store = 0;
+
+		if (hv_vmx_mmio_execute(xc, &d, exit->u.mmio.data, &store)) {
+			exit->reason = HV_EXIT_MMIO;
+			exit->u.mmio.gpa = p->mmio_gpa;
+			exit->u.mmio.width = p->mmio_width;
+			exit->u.mmio.is_write = 1;
+			exit->u.mmio.data = store;
+			p->kind = PEND_MMIO_WRITEBACK;
+			return true;
+		}
+		hv_vmx_skip(p->insn_len);
+		p->kind = PEND_NONE;
+		return false;
+	}
 
 	if (p->kind == PEND_PIO && exit->reason == HV_EXIT_IO && !exit->u.io.is_write) {
 		uint64_t v = exit->u.io.data;
@@ -621,11 +718,12 @@ void hv_vmx_complete(struct hv_vmx_vcpu *xc, const hv_exit_t *exit)
 		if (exit->reason == HV_EXIT_IO)
 			hv_vmx_complete_string(xc, exit);
 		p->kind = PEND_NONE;
-		return;
+		return false;
 	}
 	if (p->kind != PEND_NONE)
 		hv_vmx_skip(p->insn_len);
 	p->kind = PEND_NONE;
+	return false;
 }
 
 /* Decide what the next entry delivers: a re-injected event, an exception, an interrupt. */
@@ -687,7 +785,21 @@ bool hv_vmx_handle(struct hv_vmx_vcpu *xc, uint32_t reason, hv_exit_t *exit)
 	case EXIT_HLT:
 		hv_vmx_skip(1);
 		if (!(hv_vmx_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
-			/* Nothing but an NMI or INIT wakes it: the guest is done. */
+			/*
+			 * Nothing but an NMI or INIT wakes it. With another vCPU of the VM still
+			 * running (started and not parked) this one waits for an INIT, as a CPU
+			 * an OS stops does; otherwise the guest is done.
+			 */
+			size_t i;
+
+			for (i = 0; i < HV_VMX_MAX_VCPUS; i++) {
+				const struct hv_vmx_vcpu *t = xc->vmx->vcpus[i];
+
+				if (t != NULL && t != xc && !t->parked && !t->wait_sipi) {
+					xc->parked = 1;
+					return false;
+				}
+			}
 			exit->reason = HV_EXIT_HALT;
 			return true;
 		}

@@ -39,6 +39,25 @@ static bool hv_vmx_adjust(uint32_t msr, uint32_t want, const char *what, uint32_
 	return true;
 }
 
+/*
+ * The TSC's rate against the platform clock over 10 ms, rounded to kHz: guests learn it from
+ * CPUID leaves 0x15 and 0x16 (the local APIC timer counts TSC ticks too), so that an OS needs
+ * no PIT to calibrate either. 0 if the platform clock does not advance.
+ */
+static uint64_t hv_vmx_measure_tsc(void)
+{
+	uint64_t t0 = hv__time_ns(), c0 = hv_vmx_rdtsc(), t1, c1;
+	uint64_t spins = 0;
+
+	do {
+		t1 = hv__time_ns();
+		c1 = hv_vmx_rdtsc();
+	} while (t1 - t0 < 10000000u && ++spins < (1u << 26));
+	if (t1 - t0 < 10000000u)
+		return 0;
+	return (c1 - c0) * 1000000u / (t1 - t0) * 1000u;
+}
+
 static hv_status_t hv_vmx_probe(void)
 {
 	struct hv_vmx_caps *c = &hv_vmx_caps;
@@ -101,6 +120,9 @@ static hv_status_t hv_vmx_probe(void)
 	}
 	if (c->phys_bits > 48)
 		c->phys_bits = 48; /* four-level EPT */
+	hv_vmx_cpuid(0, 0, r);
+	c->max_leaf = r[0];
+	c->tsc_hz = hv_vmx_measure_tsc();
 	return HV_OK;
 }
 
@@ -414,6 +436,7 @@ void hv_vmx_vcpu_state_reset(struct hv_vmx_vcpu *xc)
 	xc->misc_enable = 1; /* fast strings */
 	xc->exception = -1;
 	xc->halted = 0;
+	xc->parked = 0;
 	xc->slice_end = 0;
 	xc->reinject = 0;
 	hv_vmx_lapic_reset(xc);
@@ -488,7 +511,12 @@ static hv_status_t hv_vmx_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 	(void)vcpu;
 	if (!hv_vmx_load(xc))
 		return HV_ERR_BACKEND;
-	hv_vmx_complete(xc, exit);
+	if (hv_vmx_complete(xc, exit)) {
+		/* The write of a read-modify-write instruction: an exit before any entry. */
+		exit->pc = hv_vmx_read(VMCS_GUEST_RIP);
+		exit->hw_reason = 0;
+		return HV_OK;
+	}
 	exit->pc = 0;
 	exit->hw_reason = 0;
 	if (xc->init_pending) {
@@ -521,7 +549,7 @@ static hv_status_t hv_vmx_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 		if (xc->halted && hv_vmx_lapic_pending(xc) >= 0)
 			xc->halted = 0;
 		if (__atomic_exchange_n(&xc->kick, 0, __ATOMIC_ACQ_REL) || xc->halted ||
-		    now >= xc->slice_end) {
+		    xc->parked || now >= xc->slice_end) {
 			/* A kick, a halted vCPU or the end of the slice: let the caller run others. */
 			xc->slice_end = 0;
 			exit->reason = HV_EXIT_KICK;

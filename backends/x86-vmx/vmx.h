@@ -110,6 +110,7 @@
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_MTRR_CAP 0xfe
+#define MSR_IA32_BIOS_SIGN_ID 0x8b /* microcode revision */
 #define MSR_IA32_MTRR_DEF_TYPE 0x2ff
 #define MSR_IA32_VMX_BASIC 0x480
 #define MSR_IA32_VMX_PINBASED 0x481
@@ -165,6 +166,8 @@ struct hv_vmx_caps {
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint64_t ept_vpid;
 	uint32_t phys_bits;
+	uint32_t max_leaf; /* the CPU's highest basic CPUID leaf */
+	uint64_t tsc_hz;   /* the TSC's rate, measured against the platform clock; 0: unknown */
 };
 
 struct hv_vmx_ioapic {
@@ -207,6 +210,9 @@ struct hv_vmx_pending {
 	uint8_t insn_len;
 	uint8_t mmio_load;
 	uint8_t mmio_reg, mmio_high, mmio_reg_width, mmio_sign, mmio_width;
+	/* PEND_MMIO of an op that reads memory first (ADD...XCHG): the rest of the decoding */
+	uint8_t mmio_op, mmio_mem_dest, mmio_write;
+	uint64_t mmio_imm, mmio_gpa;
 	/* PEND_PIO_STRING: INS or OUTS, count elements from linear address la on. */
 	uint8_t str_in, str_rep, str_back;
 	uint32_t str_count;
@@ -230,6 +236,7 @@ struct hv_vmx_vcpu {
 	uint16_t vpid;
 	uint8_t launched;
 	uint8_t halted;
+	uint8_t parked; /* halted with interrupts disabled while other vCPUs run: INIT wakes it */
 	uint8_t kick;         /* atomic */
 	uint8_t wait_sipi;    /* an AP before its STARTUP IPI */
 	uint8_t init_pending; /* an INIT IPI arrived: reset at the next run */
@@ -362,7 +369,8 @@ static inline bool hv_vmx_write(uint64_t field, uint64_t v)
 #define INTR_TYPE_EXT 0u
 #define INTR_TYPE_HW_EXC (3u << 8)
 
-enum { PEND_NONE, PEND_PIO, PEND_MMIO, PEND_HYPERCALL, PEND_PIO_STRING };
+/* PEND_MMIO_WRITEBACK: the write of a read-modify-write op, after its read. */
+enum { PEND_NONE, PEND_PIO, PEND_MMIO, PEND_HYPERCALL, PEND_PIO_STRING, PEND_MMIO_WRITEBACK };
 
 /* ---- between the files ------------------------------------------------------------------- */
 
@@ -396,7 +404,7 @@ bool hv_vmx_rdmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t *v);
 bool hv_vmx_wrmsr_guest(struct hv_vmx_vcpu *xc, uint32_t msr, uint64_t v);
 void hv_vmx_set_efer(struct hv_vmx_vcpu *xc, uint64_t efer);
 void hv_vmx_load_pdptes(struct hv_vmx_vcpu *xc);
-void hv_vmx_complete(struct hv_vmx_vcpu *xc, const hv_exit_t *exit);
+bool hv_vmx_complete(struct hv_vmx_vcpu *xc, hv_exit_t *exit);
 void hv_vmx_prepare_events(struct hv_vmx_vcpu *xc);
 bool hv_vmx_handle(struct hv_vmx_vcpu *xc, uint32_t reason, hv_exit_t *exit);
 void hv_vmx_fault(hv_exit_t *exit, hv_fault_kind_t kind, uint64_t gpa, uint64_t detail);

@@ -28,6 +28,13 @@ GUEST_SYM(hostile);
 GUEST_SYM(smp);
 #define GUEST_IMAGE(name) guest_##name##_start, (size_t)(guest_##name##_end - guest_##name##_start)
 
+/* Multiboot2 modules (tag 3) GRUB loaded, by the name on their module2 line. */
+struct module {
+	const char *name;
+	const uint8_t *data;
+	size_t size;
+};
+
 static const hv_backend_t *backend;
 static unsigned failures_total;
 
@@ -51,7 +58,7 @@ struct scratch {
 		uint16_t off;
 		uint8_t width, is_write;
 		uint64_t value;
-	} trace[32];
+	} trace[48];
 	unsigned count;
 };
 
@@ -60,6 +67,7 @@ struct vm {
 	hv_vm_t *vm;
 	hv_vcpu_t *vcpu;     /* the boot vCPU */
 	hv_vcpu_t *ap;       /* a second vCPU, or NULL */
+	hv_region_t *rom;
 	bool line_start;
 	bool exited; /* through the exit port */
 	uint8_t exit_code;
@@ -67,8 +75,21 @@ struct vm {
 	unsigned priority;      /* time slices per round */
 	unsigned slices;        /* slices it ran */
 	unsigned shared_slices; /* of which while every VM of its run_vms() call was running */
+	uint64_t deadline;      /* TSC at which run_vms() stops it; 0: none */
+	const char *marker;     /* a console line to watch for (the start of the line) */
+	uint64_t marker_tsc;    /* TSC when that line was complete; 0: not seen */
+	char line[96];          /* the start of the current console line */
+	size_t line_len;
 	struct scratch scratch;
 };
+
+/* Whether a console line is exactly text. */
+static bool line_is(const char *line, const char *text)
+{
+	while (*line != '\0' && *line == *text)
+		line++, text++;
+	return *line == *text;
+}
 
 /* The guest's COM1 output, each line prefixed with the VM's name. */
 static size_t con_out(void *ctx, const uint8_t *buf, size_t len)
@@ -82,6 +103,14 @@ static size_t con_out(void *ctx, const uint8_t *buf, size_t len)
 		if (buf[i] != '\r')
 			con_putc((char)buf[i]);
 		v->line_start = buf[i] == '\n';
+		if (buf[i] == '\n') {
+			v->line[v->line_len] = '\0';
+			if (v->marker != NULL && v->marker_tsc == 0 && line_is(v->line, v->marker))
+				v->marker_tsc = rdtsc();
+			v->line_len = 0;
+		} else if (buf[i] != '\r' && v->line_len < sizeof(v->line) - 1) {
+			v->line[v->line_len++] = (char)buf[i];
+		}
 	}
 	return len;
 }
@@ -167,7 +196,7 @@ static void scratch_read(void *ctx, uint64_t off, uint32_t width, uint64_t *valu
 
 	if (off + width <= sizeof(s->mem))
 		memcpy(&v, s->mem + off, width);
-	if (s->count < 32) {
+	if (s->count < ARRAY_SIZE(s->trace)) {
 		s->trace[s->count].off = (uint16_t)off;
 		s->trace[s->count].width = (uint8_t)width;
 		s->trace[s->count].is_write = 0;
@@ -183,7 +212,7 @@ static void scratch_write(void *ctx, uint64_t off, uint32_t width, uint64_t valu
 
 	if (off + width <= sizeof(s->mem))
 		memcpy(s->mem + off, &value, width);
-	if (s->count < 32) {
+	if (s->count < ARRAY_SIZE(s->trace)) {
 		s->trace[s->count].off = (uint16_t)off;
 		s->trace[s->count].width = (uint8_t)width;
 		s->trace[s->count].is_write = 1;
@@ -240,7 +269,7 @@ static bool vm_build(struct vm *v, const char *name, const uint8_t *image, size_
 	memset(page, 0, sizeof(page));
 	memcpy(page, "hvlib-rom", 9);
 	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map ram") ||
-	    !check(hv_vm_map_region(v->vm, &rom, NULL), "map rom") ||
+	    !check(hv_vm_map_region(v->vm, &rom, &v->rom), "map rom") ||
 	    !check(hv_vm_write(v->vm, ROM_GPA, page, sizeof(page)), "write rom") ||
 	    !check(hv_vm_write(v->vm, ROM_GPA + 0xff0, reset_jump, sizeof(reset_jump)),
 		   "write reset vector") ||
@@ -309,6 +338,11 @@ static void run_vms(struct vm *vms, int n)
 
 				if (hv_vm_get_state(vms[i].vm) != HV_VM_RUNNING)
 					break;
+				if (vms[i].deadline != 0 && rdtsc() > vms[i].deadline) {
+					fw_printf("%s: out of time, stopped\n", vms[i].name);
+					hv_vm_stop(vms[i].vm);
+					break;
+				}
 				hv_vcpu_t *cpus[2] = { vms[i].vcpu, vms[i].ap };
 				unsigned c;
 
@@ -372,6 +406,22 @@ static void scenario_basic(void)
 		{ 0x20, 1, 1, 0x77 },       { 0x20, 1, 0, 0x77 },
 		{ 0x40, 4, 1, 0x5a5aa5a5 }, { 0x40, 4, 0, 0x5a5aa5a5 },
 		{ 0x60, 4, 1, 0xcafef00d }, { 0x60, 4, 0, 0xcafef00d },
+		/* read-modify-write and friends: a read, then a write if the result goes there */
+		{ 0x80, 4, 1, 0x0f0f00ff }, { 0x80, 4, 0, 0x0f0f00ff }, /* movl, orl */
+		{ 0x80, 4, 1, 0x3f0f00ff }, { 0x80, 2, 0, 0x00ff },     /* andw */
+		{ 0x80, 2, 1, 0x000f },     { 0x80, 1, 0, 0x0f },       /* addb */
+		{ 0x80, 1, 1, 0x10 },       { 0x80, 4, 0, 0x3f0f0010 }, /* subl */
+		{ 0x80, 4, 1, 0x3f0f0000 }, { 0x80, 4, 0, 0x3f0f0000 }, /* cmpl */
+		{ 0x81, 1, 0, 0x00 },                                   /* testb */
+		{ 0x80, 4, 0, 0x3f0f0000 }, { 0x80, 4, 1, 5 },          /* xchg */
+		{ 0x80, 4, 0, 5 },                                      /* add into %ecx */
+		{ 0x80, 4, 0, 5 },          { 0x80, 4, 1, 6 },          /* adcl */
+		{ 0x80, 4, 0, 6 },          { 0x80, 4, 1, 0xffffffff }, /* subl */
+		{ 0x80, 4, 0, 0xffffffff }, { 0x80, 4, 1, 0 },          /* incl */
+		{ 0x80, 4, 0, 0 },          { 0x80, 4, 1, 0 },          /* negl */
+		{ 0x80, 2, 0, 0 },          { 0x80, 2, 1, 0xffff },     /* notw */
+		{ 0x80, 1, 0, 0xff },       { 0x80, 1, 1, 0xfe },       /* decb */
+		{ 0x80, 4, 0, 0xfffe },                                 /* cmpl */
 	};
 	struct vm *v = &vms[0];
 	hv_stop_info_t info;
@@ -501,6 +551,27 @@ static void scenario_hostile(void)
 		result("hostile", "the unemulated MMIO instruction did not stop the VM");
 	else
 		result("hostile", NULL);
+
+	/* Unmapped, the ROM is gone from EPT too: after a reset the first fetch faults. */
+	fw_printf("== scenario unmap\n");
+	if (!check(hv_vm_unmap_region(v->rom), "hv_vm_unmap_region") ||
+	    !check(hv_vm_reset(v->vm), "hv_vm_reset")) {
+		result("unmap", "cannot unmap the ROM and reset");
+	} else {
+		run_vms(v, 1);
+		info = stop_info(v);
+		fw_printf("unmap: %s, exit %s (%s), gpa 0x%lx\n", hv_event_type_str(info.cause),
+			  hv_exit_reason_str(info.exit.reason),
+			  info.exit.reason == HV_EXIT_FAULT ? hv_fault_kind_str(info.exit.u.fault.kind)
+							    : "-",
+			  info.exit.u.fault.gpa);
+		if (info.cause != HV_EVENT_FAULT || info.exit.reason != HV_EXIT_FAULT ||
+		    info.exit.u.fault.kind != HV_FAULT_UNMAPPED ||
+		    info.exit.u.fault.gpa != ROM_GPA + 0xff0)
+			result("unmap", "the reset vector was still reachable");
+		else
+			result("unmap", NULL);
+	}
 	destroy(v, 1);
 }
 
@@ -635,6 +706,132 @@ static void scenario_smp(void)
 	destroy(v, 1);
 }
 
+/*
+ * An unmodified Linux (Debian's kernel, its vmlinux booted through PVH) with a busybox
+ * initramfs, on a PC built with the public API as hvrun builds one on KVM: RAM below 640 KiB
+ * and from 1 MiB, the PC platform pieces, COM1, ACPI tables. The guest's /init prints
+ * LINUX_MARKER first, then powers off (ACPI S5).
+ */
+#define LINUX_RAM (192ull << 20)
+#define LINUX_MARKER "HVLIB-VMX-INIT"
+#define LINUX_CPUS 2 /* the boot CPU and one AP, both on this core */
+#define LINUX_CMDLINE \
+	"earlyprintk=serial,ttyS0 console=ttyS0 reboot=k panic=-1 pci=off tsc=reliable mce=off"
+#define LINUX_DISK_GPA 0xd0000000ull /* a virtio-blk window, described in the DSDT */
+#define LINUX_DISK_IRQ 16
+#define LINUX_DISK_LINE "HVLIB-VMX-DISK-OK" /* the disk's first line, printed by the guest */
+#define LINUX_TICKS (8ull << 30) /* the firmware gives up after that many TSC ticks (4x a boot) */
+
+static uint8_t linux_disk[64 << 10];
+
+static void scenario_linux(const struct module *kernel, const struct module *initrd)
+{
+	static const hv_pc_virtio_t disk_acpi = { LINUX_DISK_GPA, LINUX_DISK_IRQ };
+	struct vm *v = &vms[0];
+	hv_virtio_blk_config_t blk = HV_VIRTIO_BLK_CONFIG_INIT;
+	hv_vm_config_t cfg = HV_VM_CONFIG_INIT;
+	hv_region_config_t ram = HV_REGION_CONFIG_INIT;
+	hv_uart16550_config_t uart = HV_UART16550_CONFIG_INIT;
+	hv_x86_platform_config_t pc = HV_X86_PLATFORM_CONFIG_INIT;
+	hv_pc_config_t acpi = HV_PC_CONFIG_INIT;
+	hv_linux_config_t lc = HV_LINUX_CONFIG_INIT;
+	hv_linux_info_t li = HV_LINUX_INFO_INIT;
+	hv_stop_info_t info;
+	uint64_t t0;
+
+	fw_printf("== scenario linux\n");
+	fw_printf("linux: kernel %lu bytes, initrd %lu bytes, %lu MiB of RAM, \"%s\"\n",
+		  (uint64_t)kernel->size, initrd != NULL ? (uint64_t)initrd->size : 0,
+		  (uint64_t)(LINUX_RAM >> 20), LINUX_CMDLINE);
+	memset(v, 0, sizeof(*v));
+	v->name = "linux";
+	v->line_start = true;
+	v->marker = LINUX_MARKER;
+	cfg.name = "linux";
+	cfg.backend = backend;
+	cfg.flags = HV_VM_MANUAL_RUN;
+	cfg.unmapped_mmio = HV_UNMAPPED_IGNORE; /* as on a PC bus: Linux probes for hardware */
+	cfg.unmapped_pio = HV_UNMAPPED_IGNORE;
+	if (!check(hv_vm_create(&cfg, &v->vm), "hv_vm_create")) {
+		result("linux", "cannot create the VM");
+		return;
+	}
+	ram.type = HV_REGION_RAM;
+	ram.name = "ram-low";
+	ram.gpa = 0;
+	ram.size = 0xa0000;
+	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map ram-low")) {
+		result("linux", "cannot map RAM");
+		goto out;
+	}
+	/* The legacy hole 0xA0000-0xDFFFF stays unmapped: as on a PC bus without VGA or option
+	 * ROMs, reads give all ones (Linux scans it with CMP for the iBFT, with MOV for ROMs). */
+	ram.name = "ram";
+	ram.gpa = 0x100000;
+	ram.size = LINUX_RAM - 0x100000;
+	if (!check(hv_vm_map_region(v->vm, &ram, NULL), "map ram") ||
+	    !check(hv_vcpu_create(v->vm, 0, &v->vcpu), "hv_vcpu_create") ||
+	    (LINUX_CPUS > 1 && !check(hv_vcpu_create(v->vm, 1, &v->ap), "hv_vcpu_create 1"))) {
+		result("linux", "cannot map RAM or create the vCPU");
+		goto out;
+	}
+	uart.name = "ttyS0";
+	uart.bus = HV_BUS_PIO;
+	uart.base = 0x3f8;
+	uart.irq = 4;
+	uart.out.ops = &con_ops;
+	uart.out.ctx = v;
+	acpi.vcpu_count = LINUX_CPUS;
+	acpi.virtio = &disk_acpi;
+	acpi.virtio_count = 1;
+	/* A read-only disk in the firmware's memory; the guest prints its first line. */
+	memset(linux_disk, 0, sizeof(linux_disk));
+	memcpy(linux_disk, LINUX_DISK_LINE "\n", sizeof(LINUX_DISK_LINE));
+	blk.name = "vda";
+	blk.mmio.base = LINUX_DISK_GPA;
+	blk.mmio.irq = LINUX_DISK_IRQ;
+	if (!check(hv_x86_platform_add(v->vm, &pc), "hv_x86_platform_add") ||
+	    !check(hv_uart16550_add(v->vm, &uart, NULL), "hv_uart16550_add") ||
+	    !check(hv_blockdev_memory(linux_disk, sizeof(linux_disk), true, &blk.disk),
+		   "hv_blockdev_memory") ||
+	    !check(hv_virtio_blk_add(v->vm, &blk, NULL), "hv_virtio_blk_add") ||
+	    !check(hv_pc_setup(v->vm, &acpi), "hv_pc_setup")) {
+		result("linux", "cannot add the PC devices");
+		goto out;
+	}
+	lc.kernel = kernel->data;
+	lc.kernel_size = kernel->size;
+	if (initrd != NULL) {
+		lc.initrd = initrd->data;
+		lc.initrd_size = initrd->size;
+	}
+	lc.cmdline = LINUX_CMDLINE;
+	if (!check(hv_linux_load(v->vm, &lc, &li), "hv_linux_load")) {
+		result("linux", "cannot load the kernel");
+		goto out;
+	}
+	fw_printf("linux: %s entry at 0x%lx, initrd at 0x%lx\n", li.pvh ? "PVH" : "64-bit",
+		  li.entry, li.initrd_gpa);
+	t0 = rdtsc();
+	v->deadline = t0 + LINUX_TICKS;
+	run_vms(v, 1);
+	info = stop_info(v);
+	fw_printf("linux: %s, exit %s (%s) at pc 0x%lx, gpa 0x%lx, after %lu TSC ticks\n",
+		  hv_event_type_str(info.cause), hv_exit_reason_str(info.exit.reason),
+		  info.exit.reason == HV_EXIT_FAULT ? hv_fault_kind_str(info.exit.u.fault.kind) : "-",
+		  info.exit.pc, info.exit.u.fault.gpa, rdtsc() - t0);
+	if (v->marker_tsc != 0)
+		fw_printf("linux: init marker after %lu TSC ticks\n", v->marker_tsc - t0);
+	if (v->marker_tsc == 0)
+		result("linux", "the guest did not reach its init marker");
+	else if (info.cause != HV_EVENT_GUEST_SHUTDOWN)
+		result("linux", "the guest did not power off");
+	else
+		result("linux", NULL);
+out:
+	destroy(v, 1);
+}
+
 /* ---- entry ------------------------------------------------------------------------------- */
 
 extern uint8_t __image_end[];
@@ -667,9 +864,56 @@ static uint64_t ram_end(uint32_t mbi)
 	return 0;
 }
 
+static struct module modules[4];
+static unsigned module_count;
+
+/* Records the modules; returns the end of what the heap must not cover (modules, the MBI). */
+static uint64_t find_modules(uint32_t mbi)
+{
+	const uint8_t *p = (const uint8_t *)(uintptr_t)mbi + 8;
+	const uint8_t *end = (const uint8_t *)(uintptr_t)mbi + *(const uint32_t *)(uintptr_t)mbi;
+	uint64_t top = (uint64_t)(uintptr_t)end;
+
+	while (p + 8 <= end) {
+		uint32_t type = ((const uint32_t *)p)[0], size = ((const uint32_t *)p)[1];
+
+		if (type == 0 || size < 8 || p + size > end)
+			break;
+		if (type == 3 && size > 16 && module_count < ARRAY_SIZE(modules)) {
+			uint32_t start = ((const uint32_t *)p)[2], stop = ((const uint32_t *)p)[3];
+
+			if (stop > start) {
+				modules[module_count].name = (const char *)p + 16;
+				modules[module_count].data = (const uint8_t *)(uintptr_t)start;
+				modules[module_count].size = stop - start;
+				module_count++;
+				if (stop > top)
+					top = stop;
+			}
+		}
+		p += (size + 7) & ~7u;
+	}
+	return top;
+}
+
+static const struct module *module_named(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < module_count; i++) {
+		const char *a = modules[i].name, *b = name;
+
+		while (*a != '\0' && *a == *b)
+			a++, b++;
+		if (*a == *b)
+			return &modules[i];
+	}
+	return NULL;
+}
+
 void fw_main(uint32_t mbi)
 {
-	uint64_t top = ram_end(mbi);
+	uint64_t top = ram_end(mbi), keep = find_modules(mbi);
 	hv_backend_caps_t caps = HV_BACKEND_CAPS_INIT;
 	uint64_t heap_before;
 	hv_status_t st;
@@ -683,7 +927,10 @@ void fw_main(uint32_t mbi)
 		fw_printf("error: no usable RAM in the multiboot2 memory map\n");
 		fw_shutdown();
 	}
-	heap_init((uint64_t)(uintptr_t)__image_end, top);
+	/* GRUB puts the modules and its information after the image: the heap starts above. */
+	if (keep < (uint64_t)(uintptr_t)__image_end)
+		keep = (uint64_t)(uintptr_t)__image_end;
+	heap_init(keep, top);
 	clock_init();
 	fw_printf("heap: %lu KiB free; TSC %lu kHz\n", heap_free_bytes() / 1024,
 		  clock_tsc_hz() / 1000);
@@ -704,6 +951,12 @@ void fw_main(uint32_t mbi)
 		  caps.max_vcpus, caps.irq_inputs, (unsigned)__builtin_ctzll(caps.max_gpa));
 
 	heap_before = heap_free_bytes();
+	if (module_named("vmlinux") != NULL) {
+		/* The Linux image (scripts/vmx-test.sh linux): that scenario alone. */
+		scenario_linux(module_named("vmlinux"), module_named("initrd"));
+		fw_printf("ALL DONE: %u failed (TSC %lu)\n", failures_total, rdtsc());
+		fw_shutdown();
+	}
 	scenario_basic();
 	scenario_triple_fault();
 	scenario_timer();
@@ -716,6 +969,6 @@ void fw_main(uint32_t mbi)
 	fw_printf("heap: %lu bytes free before the scenarios, %lu after\n", heap_before,
 		  heap_free_bytes());
 	result("no_leaks", heap_free_bytes() == heap_before ? NULL : "heap memory was not returned");
-	fw_printf("ALL DONE: %u failed\n", failures_total);
+	fw_printf("ALL DONE: %u failed (TSC %lu)\n", failures_total, rdtsc());
 	fw_shutdown();
 }

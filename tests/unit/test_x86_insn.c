@@ -173,7 +173,10 @@ static void test_x86_insn_uses_16bit_addressing_in_real_mode(void **state)
 static void test_x86_insn_refuses_what_it_does_not_know(void **state)
 {
 	static const uint8_t reg_form[] = { 0x89, 0xc8 }; /* mov %ecx,%eax */
-	static const uint8_t add[] = { 0x01, 0x08 };      /* add %ecx,(%rax) */
+	static const uint8_t add[] = { 0xf7, 0x20 };      /* mull (%rax) */
+	static const uint8_t call[] = { 0xff, 0x10 };     /* call *(%rax) */
+	static const uint8_t shl[] = { 0xd1, 0x20 };      /* shll (%rax) */
+	static const uint8_t add_reg[] = { 0x01, 0xc8 };  /* add %ecx,%eax */
 	static const uint8_t c7_not0[] = { 0xc7, 0x08, 0, 0, 0, 0 };
 	static const uint8_t rex_not_last[] = { 0x48, 0x66, 0x89, 0x08 };
 	struct hv__x86_mmio_insn d = { 0 };
@@ -182,6 +185,12 @@ static void test_x86_insn_refuses_what_it_does_not_know(void **state)
 	assert_int_equal(hv__x86_decode_mmio(reg_form, sizeof(reg_form), HV__X86_MODE_64, &d),
 			 HV_ERR_UNSUPPORTED);
 	assert_int_equal(hv__x86_decode_mmio(add, sizeof(add), HV__X86_MODE_64, &d),
+			 HV_ERR_UNSUPPORTED);
+	assert_int_equal(hv__x86_decode_mmio(add_reg, sizeof(add_reg), HV__X86_MODE_64, &d),
+			 HV_ERR_UNSUPPORTED);
+	assert_int_equal(hv__x86_decode_mmio(call, sizeof(call), HV__X86_MODE_64, &d),
+			 HV_ERR_UNSUPPORTED);
+	assert_int_equal(hv__x86_decode_mmio(shl, sizeof(shl), HV__X86_MODE_64, &d),
 			 HV_ERR_UNSUPPORTED);
 	assert_int_equal(hv__x86_decode_mmio(c7_not0, sizeof(c7_not0), HV__X86_MODE_64, &d),
 			 HV_ERR_UNSUPPORTED);
@@ -216,6 +225,329 @@ static void test_x86_insn_refuses_truncated_bytes_and_overlong_prefixes(void **s
 			 HV_ERR_BAD_IMAGE);
 }
 
+static void test_x86_insn_decodes_alu_ops_with_memory_destination(void **state)
+{
+	/* add %ecx,(%rax): reads, computes, writes back */
+	struct hv__x86_mmio_insn d = DECODE(HV__X86_MODE_64, 0x01, 0x08);
+	uint64_t reg = 1, fl = 0, store = 0;
+
+	(void)state;
+	assert_int_equal(d.op, HV__X86_OP_ADD);
+	assert_int_equal(d.width, 4);
+	assert_int_equal(d.reg, 1);
+	assert_true(d.is_read && d.is_write && d.mem_dest);
+	assert_true(hv__x86_mmio_execute(&d, 0xffffffffu, &reg, &fl, &store));
+	assert_int_equal(store, 0);
+	assert_int_equal(fl & HV__X86_FLAGS_ARITH, 0x55); /* CF, PF, AF, ZF */
+	assert_int_equal(reg, 1);
+	/* orq $-1,0x8(%rbx): imm8 sign-extended to 64 bits */
+	d = DECODE(HV__X86_MODE_64, 0x48, 0x83, 0x4b, 0x08, 0xff);
+	assert_int_equal(d.op, HV__X86_OP_OR);
+	assert_int_equal(d.width, 8);
+	assert_int_equal(d.reg, HV__X86_NO_REG);
+	assert_int_equal(d.imm, ~0ull);
+	/* andw $0xfff0,(%rdx): imm16 */
+	d = DECODE(HV__X86_MODE_64, 0x66, 0x81, 0x22, 0xf0, 0xff);
+	assert_int_equal(d.op, HV__X86_OP_AND);
+	assert_int_equal(d.width, 2);
+	assert_true(hv__x86_mmio_execute(&d, 0x123f, &reg, &fl, &store));
+	assert_int_equal(store, 0x1230);
+	/* subb %ah,(%rsi): the high byte register */
+	d = DECODE(HV__X86_MODE_64, 0x28, 0x26);
+	assert_int_equal(d.op, HV__X86_OP_SUB);
+	reg = 0x0500;
+	assert_true(hv__x86_mmio_execute(&d, 0x07, &reg, &fl, &store));
+	assert_int_equal(store, 2);
+	/* xorl $0x80000000,(%rax) with REX.W: imm32 sign-extended */
+	d = DECODE(HV__X86_MODE_64, 0x48, 0x81, 0x30, 0x00, 0x00, 0x00, 0x80);
+	assert_int_equal(d.op, HV__X86_OP_XOR);
+	assert_int_equal(d.imm, 0xffffffff80000000ull);
+}
+
+static void test_x86_insn_decodes_compares_and_tests_as_reads(void **state)
+{
+	/* cmpl $0x54464269,(%rcx): Linux's iBFT scan */
+	struct hv__x86_mmio_insn d = DECODE(HV__X86_MODE_64, 0x81, 0x39, 0x69, 0x42, 0x46, 0x54);
+	uint64_t reg = 0, fl = 0, store = 0x1234;
+
+	(void)state;
+	assert_int_equal(d.op, HV__X86_OP_CMP);
+	assert_true(d.is_read);
+	assert_false(d.is_write);
+	assert_false(hv__x86_mmio_execute(&d, 0x54464269, &reg, &fl, &store));
+	assert_int_equal(fl & HV__X86_FLAGS_ARITH, 0x44); /* ZF, PF */
+	assert_int_equal(store, 0x1234);
+	assert_false(hv__x86_mmio_execute(&d, 0, &reg, &fl, &store));
+	assert_int_equal(fl & 1, 1); /* 0 < the immediate: borrow */
+	/* testb $0x20,0x5(%rdx) */
+	d = DECODE(HV__X86_MODE_64, 0xf6, 0x42, 0x05, 0x20);
+	assert_int_equal(d.op, HV__X86_OP_TEST);
+	assert_false(d.is_write);
+	assert_false(hv__x86_mmio_execute(&d, 0xdf, &reg, &fl, &store));
+	assert_int_equal(fl & 0x40, 0x40);
+	/* test %eax,(%rbx); cmp (%rbx),%ecx (register destination) */
+	d = DECODE(HV__X86_MODE_64, 0x85, 0x03);
+	assert_int_equal(d.op, HV__X86_OP_TEST);
+	d = DECODE(HV__X86_MODE_64, 0x3b, 0x0b);
+	assert_int_equal(d.op, HV__X86_OP_CMP);
+	assert_false(d.mem_dest);
+	reg = 5;
+	assert_false(hv__x86_mmio_execute(&d, 7, &reg, &fl, &store));
+	assert_int_equal(reg, 5);
+	assert_int_equal(fl & 0x81, 0x81); /* 5 - 7: SF, CF */
+}
+
+static void test_x86_insn_alu_into_a_register(void **state)
+{
+	/* add (%rax),%ecx: the 32-bit result clears bits 63:32 */
+	struct hv__x86_mmio_insn d = DECODE(HV__X86_MODE_64, 0x03, 0x08);
+	uint64_t reg = 0xffffffff00000001ull, fl = 0, store = 0;
+
+	(void)state;
+	assert_false(d.mem_dest);
+	assert_true(d.is_read);
+	assert_false(d.is_write);
+	assert_false(hv__x86_mmio_execute(&d, 2, &reg, &fl, &store));
+	assert_int_equal(reg, 3);
+	/* adc (%rax),%bh with CF set: the high byte, other bits kept */
+	d = DECODE(HV__X86_MODE_64, 0x12, 0x38);
+	reg = 0x1234ff77;
+	fl = 1;
+	assert_false(hv__x86_mmio_execute(&d, 0, &reg, &fl, &store));
+	assert_int_equal(reg, 0x12340077);
+	assert_int_equal(fl & 0x41, 0x41); /* 0xff + 0 + 1: carry, zero */
+}
+
+static void test_x86_insn_xchg_swaps(void **state)
+{
+	/* xchg %eax,(%rbx) */
+	struct hv__x86_mmio_insn d = DECODE(HV__X86_MODE_64, 0x87, 0x03);
+	uint64_t reg = 0xaaaaaaaa11111111ull, fl = 0x8d5, store = 0;
+
+	(void)state;
+	assert_int_equal(d.op, HV__X86_OP_XCHG);
+	assert_true(d.is_read && d.is_write);
+	assert_true(hv__x86_mmio_execute(&d, 0x22222222, &reg, &fl, &store));
+	assert_int_equal(store, 0x11111111);
+	assert_int_equal(reg, 0x22222222);
+	assert_int_equal(fl, 0x8d5); /* flags untouched */
+}
+
+static void test_x86_insn_one_operand_ops(void **state)
+{
+	/* incl 0x10(%rax): CF kept */
+	struct hv__x86_mmio_insn d = DECODE(HV__X86_MODE_64, 0xff, 0x40, 0x10);
+	uint64_t reg = 0, fl = 1, store = 0;
+
+	(void)state;
+	assert_int_equal(d.op, HV__X86_OP_INC);
+	assert_int_equal(d.width, 4);
+	assert_true(d.is_read && d.is_write);
+	assert_true(hv__x86_mmio_execute(&d, 0xffffffffu, &reg, &fl, &store));
+	assert_int_equal(store, 0);
+	assert_int_equal(fl & 0x41, 0x41); /* ZF, and CF as it was */
+	/* decb (%rbx) */
+	d = DECODE(HV__X86_MODE_64, 0xfe, 0x0b);
+	assert_int_equal(d.op, HV__X86_OP_DEC);
+	assert_int_equal(d.width, 1);
+	/* notw (%rsi) */
+	d = DECODE(HV__X86_MODE_64, 0x66, 0xf7, 0x16);
+	assert_int_equal(d.op, HV__X86_OP_NOT);
+	fl = 0x8d5;
+	assert_true(hv__x86_mmio_execute(&d, 0x00f0, &reg, &fl, &store));
+	assert_int_equal(store, 0xff0f);
+	assert_int_equal(fl, 0x8d5);
+	/* negq (%rdi) */
+	d = DECODE(HV__X86_MODE_64, 0x48, 0xf7, 0x1f);
+	assert_int_equal(d.op, HV__X86_OP_NEG);
+	assert_int_equal(d.width, 8);
+	assert_true(hv__x86_mmio_execute(&d, 1, &reg, &fl, &store));
+	assert_int_equal(store, ~0ull);
+	assert_int_equal(fl & 0x81, 0x81); /* SF, CF (the operand was not 0) */
+}
+
+#if defined(__x86_64__)
+/* The same operation on the host CPU: result and flags (the red zone is left alone). */
+#define HOST_OP(name, insn)                                                                       \
+	static uint64_t host_##name(unsigned w, uint64_t a, uint64_t b, uint64_t *flags)          \
+	{                                                                                         \
+		uint64_t f = (*flags & HV__X86_FLAGS_ARITH) | 0x202;                              \
+		switch (w) {                                                                      \
+		case 1: {                                                                         \
+			uint8_t x = (uint8_t)a, y = (uint8_t)b;                                   \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "b %[y],%[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                      \
+					 : [x] "+q"(x), [f] "+r"(f)                               \
+					 : [y] "q"(y)                                             \
+					 : "cc", "memory");                                       \
+			a = x;                                                                    \
+			break;                                                                    \
+		}                                                                                 \
+		case 2: {                                                                         \
+			uint16_t x = (uint16_t)a, y = (uint16_t)b;                                \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "w %[y],%[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                      \
+					 : [x] "+r"(x), [f] "+r"(f)                               \
+					 : [y] "r"(y)                                             \
+					 : "cc", "memory");                                       \
+			a = x;                                                                    \
+			break;                                                                    \
+		}                                                                                 \
+		case 4: {                                                                         \
+			uint32_t x = (uint32_t)a, y = (uint32_t)b;                                \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "l %[y],%[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                      \
+					 : [x] "+r"(x), [f] "+r"(f)                               \
+					 : [y] "r"(y)                                             \
+					 : "cc", "memory");                                       \
+			a = x;                                                                    \
+			break;                                                                    \
+		}                                                                                 \
+		default:                                                                          \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "q %[y],%[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                      \
+					 : [x] "+r"(a), [f] "+r"(f)                               \
+					 : [y] "r"(b)                                             \
+					 : "cc", "memory");                                       \
+			break;                                                                    \
+		}                                                                                 \
+		*flags = f;                                                                       \
+		return a;                                                                         \
+	}
+/* One operand: the same, b unused. */
+#define HOST_OP1(name, insn)                                                                 \
+	static uint64_t host_##name(unsigned w, uint64_t a, uint64_t b, uint64_t *flags)     \
+	{                                                                                    \
+		uint64_t f = (*flags & HV__X86_FLAGS_ARITH) | 0x202;                         \
+		(void)b;                                                                     \
+		switch (w) {                                                                 \
+		case 1: {                                                                    \
+			uint8_t x = (uint8_t)a;                                              \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "b %[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                 \
+					 : [x] "+q"(x), [f] "+r"(f)                          \
+					 :                                                   \
+					 : "cc", "memory");                                  \
+			a = x;                                                               \
+			break;                                                               \
+		}                                                                            \
+		case 2: {                                                                    \
+			uint16_t x = (uint16_t)a;                                            \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "w %[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                 \
+					 : [x] "+r"(x), [f] "+r"(f)                          \
+					 :                                                   \
+					 : "cc", "memory");                                  \
+			a = x;                                                               \
+			break;                                                               \
+		}                                                                            \
+		case 4: {                                                                    \
+			uint32_t x = (uint32_t)a;                                            \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "l %[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                 \
+					 : [x] "+r"(x), [f] "+r"(f)                          \
+					 :                                                   \
+					 : "cc", "memory");                                  \
+			a = x;                                                               \
+			break;                                                               \
+		}                                                                            \
+		default:                                                                     \
+			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "q %[x];" \
+					 " pushfq; pop %[f]; add $128,%%rsp"                 \
+					 : [x] "+r"(a), [f] "+r"(f)                          \
+					 :                                                   \
+					 : "cc", "memory");                                  \
+			break;                                                               \
+		}                                                                            \
+		*flags = f;                                                                  \
+		return a;                                                                    \
+	}
+HOST_OP1(inc, "inc")
+HOST_OP1(dec, "dec")
+HOST_OP1(not, "not")
+HOST_OP1(neg, "neg")
+HOST_OP(add, "add")
+HOST_OP(or, "or")
+HOST_OP(adc, "adc")
+HOST_OP(sbb, "sbb")
+HOST_OP(and, "and")
+HOST_OP(sub, "sub")
+HOST_OP(xor, "xor")
+HOST_OP(cmp, "cmp")
+HOST_OP(test, "test")
+
+static void test_x86_insn_alu_matches_the_host_cpu(void **state)
+{
+	static uint64_t (*const host[])(unsigned, uint64_t, uint64_t, uint64_t *) = {
+		host_add, host_or,   host_adc,        host_sbb, host_and, host_sub, host_xor,
+		host_cmp, host_test, NULL /* XCHG */, host_inc, host_dec, host_not, host_neg,
+	};
+	static const uint64_t edges[] = { 0,
+					  1,
+					  0x7f,
+					  0x80,
+					  0xff,
+					  0x7fff,
+					  0x8000,
+					  0xffff,
+					  0x7fffffff,
+					  0x80000000u,
+					  0xffffffffu,
+					  0x7fffffffffffffffull,
+					  0x8000000000000000ull,
+					  ~0ull };
+	static const unsigned widths[] = { 1, 2, 4, 8 };
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned op, wi, i, checked = 0;
+
+	(void)state;
+	for (op = HV__X86_OP_ADD; op <= HV__X86_OP_NEG; op++) {
+		if (op == HV__X86_OP_XCHG)
+			continue;
+		for (wi = 0; wi < 4; wi++) {
+			for (i = 0; i < 2000; i++) {
+				uint64_t a, b, fl_in, fl_ours, fl_cpu, r_ours, r_cpu;
+				bool logic = op == HV__X86_OP_OR || op == HV__X86_OP_AND ||
+					     op == HV__X86_OP_XOR || op == HV__X86_OP_TEST;
+				/* the logic ops leave AF undefined */
+				uint64_t mask = HV__X86_FLAGS_ARITH & ~(logic ? 0x10ull : 0);
+
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				a = i < 14 * 14 ? edges[i % 14] : x;
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				b = i < 14 * 14 ? edges[i / 14] : x;
+				fl_in = (x >> 32) & HV__X86_FLAGS_ARITH;
+				fl_ours = fl_in;
+				fl_cpu = fl_in;
+				r_ours = hv__x86_alu((enum hv__x86_mmio_op)op, widths[wi], a, b,
+						     &fl_ours);
+				r_cpu = host[op - HV__X86_OP_ADD](widths[wi], a, b, &fl_cpu);
+				if ((fl_ours & mask) != (fl_cpu & mask) ||
+				    (op != HV__X86_OP_CMP && op != HV__X86_OP_TEST &&
+				     r_ours != r_cpu))
+					fail_msg(
+						"op %u width %u a 0x%llx b 0x%llx flags in 0x%llx: "
+						"ours 0x%llx/0x%llx, cpu 0x%llx/0x%llx",
+						op, widths[wi], (unsigned long long)a,
+						(unsigned long long)b, (unsigned long long)fl_in,
+						(unsigned long long)r_ours,
+						(unsigned long long)(fl_ours & mask),
+						(unsigned long long)r_cpu,
+						(unsigned long long)(fl_cpu & mask));
+				checked++;
+			}
+		}
+	}
+	assert_int_equal(checked, 13 * 4 * 2000);
+}
+#else
+static void test_x86_insn_alu_matches_the_host_cpu(void **state)
+{
+	(void)state;
+	skip(); /* needs an x86-64 host to compare with */
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +562,12 @@ int main(void)
 		cmocka_unit_test(test_x86_insn_uses_16bit_addressing_in_real_mode),
 		cmocka_unit_test(test_x86_insn_refuses_what_it_does_not_know),
 		cmocka_unit_test(test_x86_insn_refuses_truncated_bytes_and_overlong_prefixes),
+		cmocka_unit_test(test_x86_insn_decodes_alu_ops_with_memory_destination),
+		cmocka_unit_test(test_x86_insn_decodes_compares_and_tests_as_reads),
+		cmocka_unit_test(test_x86_insn_alu_into_a_register),
+		cmocka_unit_test(test_x86_insn_xchg_swaps),
+		cmocka_unit_test(test_x86_insn_one_operand_ops),
+		cmocka_unit_test(test_x86_insn_alu_matches_the_host_cpu),
 	};
 
 	return cmocka_run_group_tests_name("x86_insn", tests, NULL, NULL);

@@ -2,7 +2,8 @@
 /*
  * The basic guest: real mode from the reset vector, port I/O to the 16550, CPUID and MSRs
  * (an allowed one and a refused one, whose #GP lands in the guest's IVT), then long mode,
- * MMIO to the firmware's scratch device through every MOV form the decoder knows, a write to
+ * MMIO to the firmware's scratch device through every MOV form the decoder knows and its
+ * read-modify-write, compare, test, exchange and one-operand instructions, a write to
  * ROM that must not stick, and finally CLI; HLT, which ends the VM.
  */
 #include "common.inc"
@@ -158,6 +159,55 @@ long_main:
 	mov 0x30(%rbx, %r10, 8), %r14d
 	cmp %r9, %r14
 	CHECK_EQ "r9d / r14d"
+
+	/* Read-modify-write, compare, test and exchange on MMIO: the device sees a read, then a
+	 * write for those that store; results and flags as the CPU would leave them. */
+	movl $0x0f0f00ff, 0x80(%rbx)
+	orl $0x30000000, 0x80(%rbx)
+	andw $0xff0f, 0x80(%rbx)
+	addb $1, 0x80(%rbx)
+	lahf
+	test $0x10, %ah /* AF: 0x0f + 1 carries out of bit 3 */
+	setnz %al
+	cmp $1, %al
+	CHECK_EQ "addb: AF"
+	mov $0x10, %ecx
+	subl %ecx, 0x80(%rbx)
+	cmpl $0x3f0f0000, 0x80(%rbx)
+	CHECK_EQ "orl / andw / addb / subl / cmpl"
+	testb $0x0f, 0x81(%rbx)
+	CHECK_EQ "testb"
+	mov $5, %eax
+	xchg %eax, 0x80(%rbx)
+	cmp $0x3f0f0000, %eax
+	CHECK_EQ "xchg"
+	mov $7, %ecx
+	add 0x80(%rbx), %ecx
+	cmp $12, %ecx
+	CHECK_EQ "add into a register"
+	stc
+	adcl $0, 0x80(%rbx)
+	subl $7, 0x80(%rbx) /* 6 - 7: borrow */
+	setc %al
+	cmp $1, %al
+	CHECK_EQ "adcl / subl: CF"
+	stc
+	incl 0x80(%rbx) /* 0xffffffff + 1: zero, CF kept */
+	setc %al
+	setz %ah
+	cmp $0x0101, %ax
+	CHECK_EQ "incl: ZF, CF kept"
+	negl 0x80(%rbx) /* 0: CF clear */
+	setnc %al
+	cmp $1, %al
+	CHECK_EQ "negl: CF"
+	notw 0x80(%rbx)
+	decb 0x80(%rbx) /* 0xff - 1 */
+	sets %al
+	cmp $1, %al
+	CHECK_EQ "decb: SF"
+	cmpl $0x0000fffe, 0x80(%rbx)
+	CHECK_EQ "notw / decb"
 
 	/* ROM: a write traps and is dropped; the signature stays. */
 	mov $0xfffff000, %edi

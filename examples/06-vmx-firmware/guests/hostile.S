@@ -98,7 +98,7 @@ long_main:
 	PUTS "hostile: every attempt refused\n"
 	/* An instruction on MMIO the hypervisor does not emulate: this VM stops here. */
 	mov $0xd0000000, %ebx
-	add %eax, (%rbx)
+	shll (%rbx) /* shifts are not decoded */
 	PUTS "FAIL: still running after an unemulated MMIO instruction\n"
 1:	mov $1, %al
 	jmp guest_exit

@@ -2,8 +2,9 @@
 /*
  * Two vCPUs on one core. The boot CPU (APIC ID 0) starts the AP the PC way, INIT then
  * STARTUP with vector 0x09, and waits for it; the AP, in real mode at 0900:0000, reports its
- * APIC ID and idles in HLT with interrupts on. The AP must not run before its STARTUP IPI:
- * code at the reset entry that finds itself on an AP exits with code 0x55.
+ * APIC ID and stops with CLI; HLT, as an OS stops a CPU: the VM must go on with the boot CPU,
+ * which spins a while before it exits. The AP must not run before its STARTUP IPI: code at
+ * the reset entry that finds itself on an AP exits with code 0x55.
  */
 #include "common.inc"
 
@@ -48,6 +49,11 @@ long_main:
 	test %eax, %eax
 	jnz 4f
 	PUTS "smp: the AP started with APIC ID 1\n"
+	/* The AP has stopped itself (CLI; HLT) meanwhile: this CPU still runs, over slices. */
+	mov $3000000, %ecx
+6:	pause
+	loop 6b
+	PUTS "smp: the boot CPU runs on after the AP stopped\n"
 4:	mov failures(%rip), %eax
 	jmp guest_exit
 
@@ -70,7 +76,7 @@ ap_main:
 	shr $24, %ebx
 	inc %ebx
 	mov %ebx, AP_FLAG
-5:	sti
+5:	cli
 	hlt
 	jmp 5b
 

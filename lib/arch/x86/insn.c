@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Decoding of the MOV-class instructions that access MMIO (see insn.h). */
+/* Decoding and execution of the instructions that access MMIO (see insn.h). */
 #include "arch/x86/insn.h"
 
 struct hv__x86_cursor {
@@ -122,7 +122,87 @@ hv_status_t hv__x86_decode_mmio(const uint8_t *bytes, size_t len, enum hv__x86_c
 		addr_size = addrsize ? 4 : 2;
 	}
 
+	if (op < 0x40 && (op & 7) < 4) {
+		/* ADD, OR, ADC, SBB, AND, SUB, XOR, CMP: r/m8,r8; r/m,r; r8,r/m8; r,r/m */
+		if (!hv__x86_next(&c, &modrm))
+			return HV_ERR_BAD_IMAGE;
+		st = hv__x86_modrm(&c, modrm, addr_size);
+		if (st != HV_OK)
+			return st;
+		d.op = (uint8_t)(HV__X86_OP_ADD + (op >> 3));
+		d.width = (op & 1) ? (uint8_t)op_size : 1;
+		d.mem_dest = (op & 2) == 0;
+		d.reg = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0));
+		goto op_done;
+	}
 	switch (op) {
+	case 0x80: /* ADD...CMP r/m8, imm8 */
+	case 0x81: /* ADD...CMP r/m, imm16/imm32 (sign-extended with REX.W) */
+	case 0x83: /* ADD...CMP r/m, imm8 (sign-extended) */
+	case 0xf6: /* TEST r/m8, imm8; NOT, NEG r/m8 (MUL, DIV refused) */
+	case 0xf7: /* TEST r/m, imm16/imm32; NOT, NEG r/m */
+		if (!hv__x86_next(&c, &modrm))
+			return HV_ERR_BAD_IMAGE;
+		if (op >= 0xf6 && ((modrm >> 3) & 7) > 1) {
+			unsigned sub = (modrm >> 3) & 7;
+
+			if (sub > 3)
+				return HV_ERR_UNSUPPORTED; /* MUL, IMUL, DIV, IDIV */
+			st = hv__x86_modrm(&c, modrm, addr_size);
+			if (st != HV_OK)
+				return st;
+			d.op = sub == 2 ? HV__X86_OP_NOT : HV__X86_OP_NEG;
+			d.width = (op & 1) ? (uint8_t)op_size : 1;
+			d.mem_dest = 1;
+			d.reg = HV__X86_NO_REG;
+			goto op_done;
+		}
+		st = hv__x86_modrm(&c, modrm, addr_size);
+		if (st != HV_OK)
+			return st;
+		d.op = op >= 0xf6 ? HV__X86_OP_TEST :
+				    (uint8_t)(HV__X86_OP_ADD + ((modrm >> 3) & 7));
+		d.width = (op & 1) ? (uint8_t)op_size : 1;
+		d.mem_dest = 1;
+		d.reg = HV__X86_NO_REG;
+		{
+			unsigned n = op == 0x83 || d.width == 1 ? 1 : d.width == 8 ? 4 : d.width;
+
+			if (!hv__x86_imm(&c, n, &d.imm))
+				return HV_ERR_BAD_IMAGE;
+			if ((d.imm >> (8 * n - 1)) & 1)
+				d.imm |= ~0ull << (8 * n); /* sign-extended */
+			d.imm &= d.width >= 8 ? ~0ull : (1ull << (8 * d.width)) - 1;
+		}
+		goto op_done;
+	case 0xfe: /* INC, DEC r/m8 */
+	case 0xff: /* INC, DEC r/m (the rest of group 5 is CALL, JMP, PUSH: refused) */
+		if (!hv__x86_next(&c, &modrm))
+			return HV_ERR_BAD_IMAGE;
+		if (((modrm >> 3) & 7) > 1)
+			return HV_ERR_UNSUPPORTED;
+		st = hv__x86_modrm(&c, modrm, addr_size);
+		if (st != HV_OK)
+			return st;
+		d.op = ((modrm >> 3) & 7) == 0 ? HV__X86_OP_INC : HV__X86_OP_DEC;
+		d.width = (op & 1) ? (uint8_t)op_size : 1;
+		d.mem_dest = 1;
+		d.reg = HV__X86_NO_REG;
+		goto op_done;
+	case 0x84: /* TEST r/m8, r8 */
+	case 0x85: /* TEST r/m, r */
+	case 0x86: /* XCHG r/m8, r8 */
+	case 0x87: /* XCHG r/m, r */
+		if (!hv__x86_next(&c, &modrm))
+			return HV_ERR_BAD_IMAGE;
+		st = hv__x86_modrm(&c, modrm, addr_size);
+		if (st != HV_OK)
+			return st;
+		d.op = op <= 0x85 ? HV__X86_OP_TEST : HV__X86_OP_XCHG;
+		d.width = (op & 1) ? (uint8_t)op_size : 1;
+		d.mem_dest = 1;
+		d.reg = (uint8_t)(((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0));
+		goto op_done;
 	case 0x88: /* MOV r/m8, r8 */
 	case 0x89: /* MOV r/m, r */
 	case 0x8a: /* MOV r8, r/m8 */
@@ -182,6 +262,12 @@ hv_status_t hv__x86_decode_mmio(const uint8_t *bytes, size_t len, enum hv__x86_c
 	default:
 		return HV_ERR_UNSUPPORTED;
 	}
+	d.is_read = !d.is_write;
+	goto done;
+op_done:
+	d.is_read = 1;
+	d.is_write = d.op != HV__X86_OP_CMP && d.op != HV__X86_OP_TEST && d.mem_dest;
+done:
 	if (d.reg_width == 0)
 		d.reg_width = d.width;
 	/* Without REX, byte registers 4-7 are AH, CH, DH, BH. */
@@ -222,4 +308,110 @@ uint64_t hv__x86_mmio_load_result(const struct hv__x86_mmio_insn *insn, uint64_t
 		return v & 0xffffffffull; /* 32-bit destinations zero bits 63:32 */
 	m = hv__x86_mask(insn->reg_width);
 	return (old_value & ~m) | (v & m);
+}
+
+/* The register operand's value as the instruction sees it (AH...BH for high bytes). */
+static uint64_t hv__x86_reg_operand(const struct hv__x86_mmio_insn *insn, uint64_t reg_value)
+{
+	return (insn->high_byte ? reg_value >> 8 : reg_value) & hv__x86_mask(insn->width);
+}
+
+uint64_t hv__x86_alu(enum hv__x86_mmio_op op, unsigned width, uint64_t a, uint64_t b,
+		     uint64_t *rflags)
+{
+	const uint64_t m = hv__x86_mask(width), top = 1ull << (width * 8 - 1);
+	uint64_t cf = *rflags & 1, r, f = 0;
+	unsigned bits;
+
+	a &= m;
+	b &= m;
+	switch (op) {
+	case HV__X86_OP_INC:
+	case HV__X86_OP_DEC:
+		/* ADD or SUB of 1 that keeps CF */
+		r = hv__x86_alu(op == HV__X86_OP_INC ? HV__X86_OP_ADD : HV__X86_OP_SUB, width, a, 1,
+				rflags);
+		*rflags = (*rflags & ~1ull) | cf;
+		return r;
+	case HV__X86_OP_NEG:
+		return hv__x86_alu(HV__X86_OP_SUB, width, 0, a, rflags);
+	case HV__X86_OP_NOT:
+		return ~a & m;
+	case HV__X86_OP_ADD:
+	case HV__X86_OP_ADC:
+		r = (a + b + (op == HV__X86_OP_ADC ? cf : 0)) & m;
+		/* carry out of the top bit; overflow when both inputs' sign differs from r's */
+		if (((a & b) | ((a | b) & ~r)) & top)
+			f |= 1;
+		if ((a ^ r) & (b ^ r) & top)
+			f |= 0x800;
+		f |= (a ^ b ^ r) & 0x10;
+		break;
+	case HV__X86_OP_SUB:
+	case HV__X86_OP_SBB:
+	case HV__X86_OP_CMP:
+		r = (a - b - (op == HV__X86_OP_SBB ? cf : 0)) & m;
+		if (((~a & b) | ((~a | b) & r)) & top)
+			f |= 1; /* borrow */
+		if ((a ^ b) & (a ^ r) & top)
+			f |= 0x800;
+		f |= (a ^ b ^ r) & 0x10;
+		break;
+	case HV__X86_OP_OR:
+		r = a | b;
+		break;
+	case HV__X86_OP_AND:
+	case HV__X86_OP_TEST:
+		r = a & b;
+		break;
+	case HV__X86_OP_XOR:
+		r = a ^ b;
+		break;
+	default:
+		return b; /* MOV, XCHG: no flags */
+	}
+	if (r == 0)
+		f |= 0x40;
+	if (r & top)
+		f |= 0x80;
+	bits = (unsigned)(r & 0xff);
+	bits ^= bits >> 4;
+	bits ^= bits >> 2;
+	bits ^= bits >> 1;
+	if (!(bits & 1))
+		f |= 0x4; /* an even number of ones in the low byte */
+	*rflags = (*rflags & ~(uint64_t)HV__X86_FLAGS_ARITH) | f;
+	return r;
+}
+
+bool hv__x86_mmio_execute(const struct hv__x86_mmio_insn *insn, uint64_t mem, uint64_t *reg,
+			  uint64_t *rflags, uint64_t *store)
+{
+	uint64_t src, r;
+
+	mem &= hv__x86_mask(insn->width);
+	switch (insn->op) {
+	case HV__X86_OP_MOV:
+		if (insn->is_write)
+			return false; /* a store reads nothing: not for this function */
+		*reg = hv__x86_mmio_load_result(insn, *reg, mem);
+		return false;
+	case HV__X86_OP_XCHG:
+		*store = hv__x86_reg_operand(insn, *reg);
+		*reg = hv__x86_mmio_load_result(insn, *reg, mem);
+		return true;
+	default:
+		break;
+	}
+	src = insn->reg == HV__X86_NO_REG ? insn->imm : hv__x86_reg_operand(insn, *reg);
+	if (insn->mem_dest) {
+		r = hv__x86_alu((enum hv__x86_mmio_op)insn->op, insn->width, mem, src, rflags);
+		if (insn->is_write)
+			*store = r;
+		return insn->is_write;
+	}
+	r = hv__x86_alu((enum hv__x86_mmio_op)insn->op, insn->width, src, mem, rflags);
+	if (insn->op != HV__X86_OP_CMP && insn->op != HV__X86_OP_TEST)
+		*reg = hv__x86_mmio_load_result(insn, *reg, r);
+	return false;
 }
