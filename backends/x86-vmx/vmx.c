@@ -144,7 +144,8 @@ static hv_status_t hv_vmx_caps_fn(hv_backend_caps_t *caps)
 	if (st != HV_OK)
 		return st;
 	caps->flags =
-		HV_CAP_IRQCHIP | HV_CAP_MSI | HV_CAP_READONLY_MEM | HV_CAP_PIO | HV_CAP_MULTI_VM;
+		HV_CAP_IRQCHIP | HV_CAP_MSI | HV_CAP_READONLY_MEM | HV_CAP_PIO | HV_CAP_MULTI_VM |
+		HV_CAP_TIME_SLICE;
 	caps->max_vcpus = HV_VMX_MAX_VCPUS;
 	caps->max_regions = 1024;
 	caps->irq_inputs = HV_VMX_IOAPIC_PINS;
@@ -224,6 +225,15 @@ static hv_status_t hv_vmx_vm_init(hv_vm_t *vm, void *vs)
 	hv_status_t st;
 
 	xv->vm = vm;
+	xv->slice_tsc = HV_VMX_SLICE_TSC;
+	if (vm->cfg.time_slice_us != 0) {
+		/* Without a measured TSC rate (no platform clock), assume 1 GHz. */
+		uint64_t hz = hv_vmx_caps.tsc_hz != 0 ? hv_vmx_caps.tsc_hz : 1000000000u;
+
+		xv->slice_tsc = (uint64_t)vm->cfg.time_slice_us * (hz / 1000u) / 1000u;
+		if (xv->slice_tsc < HV_VMX_SLICE_MIN_TSC)
+			xv->slice_tsc = HV_VMX_SLICE_MIN_TSC;
+	}
 	st = hv_vmx_on();
 	if (st != HV_OK)
 		return st;
@@ -540,7 +550,7 @@ static hv_status_t hv_vmx_run(hv_vcpu_t *vcpu, void *cs, hv_exit_t *exit)
 	}
 	hv_vmx_load_msrs(xc);
 	if (xc->slice_end == 0)
-		xc->slice_end = hv_vmx_rdtsc() + HV_VMX_SLICE_TSC;
+		xc->slice_end = hv_vmx_rdtsc() + xc->vmx->slice_tsc;
 	for (;;) {
 		uint64_t now = hv_vmx_rdtsc(), until, ticks;
 		uint32_t reason;

@@ -185,6 +185,7 @@ struct hv_vmx_vm {
 	uint64_t eptp;
 	uint32_t table_pages;
 	struct hv_vmx_ioapic ioapic;
+	uint64_t slice_tsc; /* time slice of its vCPUs, TSC ticks */
 	struct hv_vmx_vcpu *vcpus[HV_VMX_MAX_VCPUS];
 };
 
@@ -304,8 +305,13 @@ static inline bool hv_vmx_write(uint64_t field, uint64_t v)
 
 /* ---- controls, exit reasons, events ---------------------------------------------------- */
 
-/* A time slice, in TSC ticks: after it, run() returns HV_EXIT_KICK so others can run. */
+/*
+ * A time slice, in TSC ticks, when the VM's configuration asks for none (one core runs every
+ * vCPU here, so slices are always on): after it, run() returns HV_EXIT_KICK so others can run.
+ * A configured slice is never shorter than HV_VMX_SLICE_MIN_TSC.
+ */
 #define HV_VMX_SLICE_TSC (1ull << 21)
+#define HV_VMX_SLICE_MIN_TSC 4096u
 
 /* Controls bits (Intel SDM vol. 3, chapter 25). */
 #define PIN_EXT_INT (1u << 0)

@@ -75,6 +75,7 @@ struct vm {
 	unsigned priority;      /* time slices per round */
 	unsigned slices;        /* slices it ran */
 	unsigned shared_slices; /* of which while every VM of its run_vms() call was running */
+	uint64_t shared_ticks;  /* TSC ticks those shared slices took */
 	uint64_t deadline;      /* TSC at which run_vms() stops it; 0: none */
 	const char *marker;     /* a console line to watch for (the start of the line) */
 	uint64_t marker_tsc;    /* TSC when that line was complete; 0: not seen */
@@ -239,6 +240,9 @@ static bool check(hv_status_t st, const char *what)
  * A PC-like VM: 2 MiB of RAM at 0 holding the guest at 0x8000, a 4 KiB ROM at the top of the
  * 4 GiB space whose reset vector jumps there, COM1 (IRQ 4), the exit port and a scratch device.
  */
+/* The time slice vm_build() asks for (hv_vm_config_t.time_slice_us); 0: the backend's. */
+static uint32_t build_slice_us;
+
 static bool vm_build(struct vm *v, const char *name, const uint8_t *image, size_t size,
 		     hv_unmapped_t unmapped)
 {
@@ -256,6 +260,7 @@ static bool vm_build(struct vm *v, const char *name, const uint8_t *image, size_
 	cfg.backend = backend;
 	cfg.flags = HV_VM_MANUAL_RUN;
 	cfg.unmapped_mmio = unmapped;
+	cfg.time_slice_us = build_slice_us;
 	if (!check(hv_vm_create(&cfg, &v->vm), "hv_vm_create"))
 		return false;
 	ram.type = HV_REGION_RAM;
@@ -344,6 +349,7 @@ static void run_vms(struct vm *vms, int n)
 					break;
 				}
 				hv_vcpu_t *cpus[2] = { vms[i].vcpu, vms[i].ap };
+				uint64_t t0 = rdtsc();
 				unsigned c;
 
 				vms[i].slices++;
@@ -353,6 +359,8 @@ static void run_vms(struct vm *vms, int n)
 					       exit->reason != HV_EXIT_KICK &&
 					       hv_vcpu_dispatch(cpus[c], exit) == HV_OK)
 						;
+				if (all)
+					vms[i].shared_ticks += rdtsc() - t0;
 			}
 			if (hv_vm_get_state(vms[i].vm) == HV_VM_RUNNING)
 				running++;
@@ -588,13 +596,17 @@ static void scenario_isolation(void)
 	int i;
 
 	fw_printf("== scenario isolation\n");
+	/* 4 ms slices, asked through the public API (the backend's default is 2^21 TSC ticks). */
+	build_slice_us = 4000;
 	for (i = 0; i < 2; i++) {
 		if (!vm_build(&vms[i], names[i], GUEST_IMAGE(iso), HV_UNMAPPED_IGNORE) ||
 		    !check(hv_vm_gpa_to_hva(vms[i].vm, 0x100000, 0x100000, &hva[i]), "gpa_to_hva")) {
+			build_slice_us = 0;
 			result("isolation", "cannot build the VMs");
 			return;
 		}
 	}
+	build_slice_us = 0;
 	/* Each guest learns where the other's RAM lies in host-physical memory, and its id. */
 	for (i = 0; i < 2; i++) {
 		if (!check(hv_vcpu_set_reg(vms[i].vcpu, HV_X86_RDI, (uint64_t)i + 1), "rdi") ||
@@ -627,6 +639,19 @@ static void scenario_isolation(void)
 	if (why == NULL && (vms[0].shared_slices < 2 * vms[1].shared_slices - 2 ||
 			    vms[0].shared_slices > 2 * vms[1].shared_slices + 2))
 		why = "the slices did not follow the priorities";
+	if (why == NULL && vms[0].shared_slices + vms[1].shared_slices == 0)
+		why = "the VMs never ran side by side";
+	if (why == NULL) {
+		/* The compute-bound guests use their slices whole: each lasts the 4 ms asked for. */
+		uint64_t want = 4000 * (clock_tsc_hz() / 1000) / 1000;
+		uint64_t got = (vms[0].shared_ticks + vms[1].shared_ticks) /
+			       (vms[0].shared_slices + vms[1].shared_slices);
+
+		fw_printf("isolation: a slice took %lu TSC ticks on average, 4 ms is %lu\n", got,
+			  want);
+		if (got < want * 3 / 4 || got > want * 3 / 2)
+			why = "the slices did not last the time_slice_us asked for";
+	}
 	result("isolation", why);
 	destroy(vms, 2);
 }

@@ -105,8 +105,10 @@ typedef struct hv_vm_config {
 	 * one physical core (firmware scheduling VMs by priority). A vCPU then leaves the guest
 	 * with @ref HV_EXIT_KICK when its slice ends, and as soon as it waits for an interrupt
 	 * with nothing pending (its slice is given away); a slice goes on across other exits
-	 * until one of these. 0: no slices, a vCPU stays in the guest until an exit the backend
-	 * cannot handle itself. Needs @ref HV_CAP_TIME_SLICE.
+	 * until one of these. 0: the backend's default: no slices where each vCPU has a core of
+	 * its own (AArch64 EL2: a vCPU stays in the guest until an exit the backend cannot handle
+	 * itself), slices of 2^21 TSC ticks on x86 VMX, which runs every vCPU on one core.
+	 * Needs @ref HV_CAP_TIME_SLICE.
 	 */
 	uint32_t time_slice_us;
 } hv_vm_config_t;
