@@ -23,7 +23,11 @@ struct hv__filedisk {
 	bool punch; /* cleared once the file system refused a hole */
 };
 
-static const uint8_t hv__zeros[HV__ZERO_CHUNK];
+/*
+ * Not const on purpose: in .bss an untouched zero buffer costs no memory (reads map the
+ * kernel's zero page), where .rodata would be file pages a VMM keeps resident.
+ */
+static uint8_t hv__zeros[HV__ZERO_CHUNK];
 
 static hv_status_t hv__filedisk_read(void *ctx, uint64_t offset, void *buf, size_t len)
 {

@@ -66,7 +66,11 @@ enum {
 };
 
 #define HV__ZERO_CHUNK 16384u
-static const uint8_t hv__blk_zeros[HV__ZERO_CHUNK];
+/*
+ * Not const on purpose: in .bss an untouched zero buffer costs no memory (reads map the
+ * kernel's zero page), where .rodata would be file pages a VMM keeps resident.
+ */
+static uint8_t hv__blk_zeros[HV__ZERO_CHUNK];
 
 struct hv__blk {
 	hv_blockdev_t disk;

@@ -5,7 +5,10 @@
  *   "BOOTCLOCK ns=N rss_kib=R guest_kib=G beyond_kib=B"
  * with N the CLOCK_MONOTONIC nanoseconds from fork to that moment, R the VMM's resident memory
  * then (the sum of Rss in /proc/PID/smaps), G the part of it in mappings of at least the guest's
- * RAM size (--ram; the guest RAM), and B = R - G. Exits with the program's status.
+ * RAM size (--ram; the guest RAM), and B = R - G. With BOOTCLOCK_MAPS=1 in the environment it
+ * also prints, per mapping outside the guest RAM that has resident pages,
+ *   "BOOTCLOCK map KIB NAME"
+ * so the figure B can be explained. Exits with the program's status.
  *
  * Built statically for L1 of the KVM-in-QEMU harness. Under run-l1.sh --icount, L1's clock
  * counts emulated instructions, so N is an instruction count that does not depend on the
@@ -32,9 +35,10 @@ static uint64_t now_ns(void)
 
 static void rss(pid_t pid, unsigned long ram, long *total, long *guest)
 {
-	char path[64], line[512];
+	char path[64], line[512], name[256] = "";
 	unsigned long lo, hi, size = 0;
 	long kib;
+	int maps = getenv("BOOTCLOCK_MAPS") != NULL;
 	FILE *f;
 
 	*total = *guest = 0;
@@ -45,12 +49,25 @@ static void rss(pid_t pid, unsigned long ram, long *total, long *guest)
 		return;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			const char *n = line;
+			int field;
+
 			size = hi - lo;
-		else if (sscanf(line, "Rss: %ld kB", &kib) == 1) {
+			/* The name is the sixth field (absent for anonymous memory). */
+			for (field = 0; field < 5 && n != NULL; field++) {
+				n = strchr(n, ' ');
+				while (n != NULL && *n == ' ')
+					n++;
+			}
+			snprintf(name, sizeof(name), "%s", n != NULL && *n != '\n' ? n : "[anon]\n");
+			name[strcspn(name, "\n")] = '\0';
+		} else if (sscanf(line, "Rss: %ld kB", &kib) == 1) {
 			*total += kib;
 			if (ram != 0 && size >= ram)
 				*guest += kib;
+			else if (maps && kib != 0)
+				printf("\nBOOTCLOCK map %ld %s (%lx bytes)", kib, name, size);
 		}
 	}
 	fclose(f);
