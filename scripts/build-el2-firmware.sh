@@ -51,6 +51,8 @@ if [ -f "$fdt_lib" ]; then
 	[ -n "${HVLIB_EL2_LIBFDT:-}" ] || cflags+=(-I"$cache/x/usr/include")
 	cflags+=(-DHVLIB_HAVE_LIBFDT=1)
 	fdt=("$fdt_lib")
+elif [ -n "${HVLIB_EL2_LIBFDT:-}" ]; then
+	echo "note: no arm64 libfdt.a at HVLIB_EL2_LIBFDT=$fdt_lib: the firmware cannot boot Linux guests"
 else
 	echo "note: no arm64 libfdt.a ($fdt_lib; apt-get download libfdt-dev:arm64 failed:" \
 		"is dpkg's arm64 architecture added?): the firmware cannot boot Linux guests"
