@@ -29,8 +29,7 @@ static bool dt_streq(const char *a, const char *b)
 	return *a == *b;
 }
 
-static hv_status_t dt_check(const hv_arm64_fdt_desc_t *desc, void *buf, size_t size,
-			    size_t *used)
+static hv_status_t dt_check(const hv_arm64_fdt_desc_t *desc, void *buf, size_t size, size_t *used)
 {
 	uint32_t i;
 
@@ -70,10 +69,10 @@ hv_status_t hv_arm64_fdt_write(const hv_arm64_fdt_desc_t *desc, void *buf, size_
 #define DT_MAX_NAMES 32
 
 struct dtw {
-	void *fdt;  /* libfdt's tree being written; NULL in the sizing pass */
-	int err;    /* the first libfdt error, then nothing more is done */
-	size_t st;  /* sizing: bytes of the structure block */
-	size_t sl;  /* sizing: bytes of the strings block */
+	void *fdt; /* libfdt's tree being written; NULL in the sizing pass */
+	int err;   /* the first libfdt error, then nothing more is done */
+	size_t st; /* sizing: bytes of the structure block */
+	size_t sl; /* sizing: bytes of the strings block */
 	size_t names;
 	const char *name[DT_MAX_NAMES];
 };
