@@ -110,7 +110,7 @@ for arch in "${archs[@]}"; do
 		done
 		case "$sym" in
 		fdt_*)
-			if [ ${#fdt[@]} -ne 0 ] && ! printf '%s\n' $others_undefined | grep -qx "$sym"; then
+			if [ ${#fdt[@]} -ne 0 ] && ! printf '%s\n' "$others_undefined" | grep -qx "$sym"; then
 				ok=1
 			fi
 			;;
