@@ -12,6 +12,9 @@
 # enabled backends' backends/<name>/*.c; and the generated backend table
 # ${CMAKE_BINARY_DIR}/generated/hv_backends.c.
 #
+# libfdt (HVLIB_HAVE_FDT, cmake/HvlibDeps.cmake) is linked when found: PRIVATE for the shared
+# library, in the interface of the static one.
+#
 # Variables set here: HVLIB_BACKENDS (list of enabled backend names), HVLIB_CORE_SOURCES,
 # HVLIB_PRIVATE_INCLUDE_DIR (lib/), HVLIB_BACKEND_TABLE (the generated file).
 
@@ -77,6 +80,12 @@ target_include_directories(hvlib_objects PRIVATE
 	"${PROJECT_SOURCE_DIR}/include"
 	"${HVLIB_PRIVATE_INCLUDE_DIR}")
 target_compile_options(hvlib_objects PRIVATE ${HVLIB_WARNING_FLAGS})
+# Guest device trees are written with libfdt (lib/devtree_write.c); without it that one call
+# answers HV_ERR_UNSUPPORTED. Shared: a DT_NEEDED. Static: consumers link it (see below).
+if(HVLIB_HAVE_FDT)
+	target_link_libraries(hvlib_objects PRIVATE hvdep::fdt)
+	target_compile_definitions(hvlib_objects PRIVATE HVLIB_HAVE_LIBFDT=1)
+endif()
 
 # ---- shared and static libraries ----------------------------------------------------------------
 
@@ -115,3 +124,9 @@ foreach(_t hvlib hvlib_static)
 		endif()
 	endif()
 endforeach()
+if(HVLIB_HAVE_FDT)
+	target_link_libraries(hvlib PRIVATE hvdep::fdt)
+	# Installed, the static library names hvlib::fdt, which hvlibConfig.cmake defines.
+	target_link_libraries(hvlib_static INTERFACE
+		"$<BUILD_INTERFACE:hvdep::fdt>" "$<INSTALL_INTERFACE:hvlib::fdt>")
+endif()

@@ -80,7 +80,7 @@ foreach(_src IN LISTS _hv_unit_sources)
 	target_compile_options(${_name} PRIVATE ${HVLIB_WARNING_FLAGS})
 	target_link_libraries(${_name} PRIVATE ${_hv_support} hvlib_static hvdep::cmocka)
 	if(_name STREQUAL "test_devtree" AND HVLIB_HAVE_FDT)
-		# The device-tree writer needs no libfdt; its test reads the blobs back with it.
+		# The device-tree writer's test reads the blobs back with libfdt.
 		target_link_libraries(${_name} PRIVATE hvdep::fdt)
 		target_compile_definitions(${_name} PRIVATE HV_TEST_LIBFDT=1)
 	endif()

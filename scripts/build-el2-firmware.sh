@@ -30,6 +30,34 @@ cflags=(-std=c11 -ffreestanding -nostdlib -fno-stack-protector -fno-pie -O2 -g
 	-fno-tree-loop-distribute-patterns -fno-strict-aliasing -ffunction-sections -fdata-sections
 	-I"$root/include" -I"$root/lib" -I"$el2" -I"$fw")
 
+# libfdt, with which hvlib writes guest device trees (lib/devtree_write.c): Debian's arm64
+# libfdt.a. libfdt-dev is not co-installable across architectures (installing :arm64 would
+# remove the host's), so the package is fetched with `apt-get download` and unpacked into a
+# cache outside the tree, headers and all. dpkg needs the arm64 architecture for the download
+# (scripts/setup-debian.sh adds it). HVLIB_EL2_LIBFDT names another arm64 libfdt.a (its
+# headers then come from the compiler's search path). Without one the firmware still builds,
+# but cannot boot Linux (hv_arm64_fdt_write answers HV_ERR_UNSUPPORTED): said here, and
+# tests/el2/linux.sh skips.
+cache="${HVLIB_CACHE:-$HOME/.cache/hvlib}/el2/libfdt"
+fdt_lib="${HVLIB_EL2_LIBFDT:-$cache/x/usr/lib/aarch64-linux-gnu/libfdt.a}"
+if [ ! -f "$fdt_lib" ] && [ -z "${HVLIB_EL2_LIBFDT:-}" ]; then
+	mkdir -p "$cache"
+	(cd "$cache" && rm -f libfdt-dev_*_arm64.deb &&
+		apt-get download libfdt-dev:arm64 >/dev/null 2>&1 &&
+		dpkg-deb -x libfdt-dev_*_arm64.deb x) || true
+fi
+fdt=()
+if [ -f "$fdt_lib" ]; then
+	[ -n "${HVLIB_EL2_LIBFDT:-}" ] || cflags+=(-I"$cache/x/usr/include")
+	cflags+=(-DHVLIB_HAVE_LIBFDT=1)
+	fdt=("$fdt_lib")
+elif [ -n "${HVLIB_EL2_LIBFDT:-}" ]; then
+	echo "note: no arm64 libfdt.a at HVLIB_EL2_LIBFDT=$fdt_lib: the firmware cannot boot Linux guests"
+else
+	echo "note: no arm64 libfdt.a ($fdt_lib; apt-get download libfdt-dev:arm64 failed:" \
+		"is dpkg's arm64 architecture added?): the firmware cannot boot Linux guests"
+fi
+
 sources=()
 while IFS= read -r f; do
 	[ "$f" = "$root/lib/platform_hosted.c" ] || sources+=("$f")
@@ -65,6 +93,11 @@ guests="$root/tests/el2/guests"
 } >"$out/obj/guests.S"
 sources+=("$out/obj/guests.S")
 
+# Objects made with other flags (libfdt found since, or gone) are made again.
+if [ "$(cat "$out/obj/cflags" 2>/dev/null)" != "${cflags[*]}" ]; then
+	rm -f "$out"/obj/*.o
+	printf '%s\n' "${cflags[*]}" >"$out/obj/cflags"
+fi
 objs=()
 for src in "${sources[@]}"; do
 	rel="${src#"$root/"}"
@@ -79,6 +112,6 @@ done
 "$cc" "${cflags[@]}" -c "$root/tests/el2/scenarios.c" -o "$out/obj/scenarios.o"
 
 link=(-nostdlib -static -no-pie -Wl,--gc-sections -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T "$fw/link.ld")
-"$cc" "${link[@]}" "${objs[@]}" "$out/obj/main.o" -o "$out/el2-demo.elf"
-"$cc" "${link[@]}" "${objs[@]}" "$out/obj/scenarios.o" -o "$out/el2-test.elf"
+"$cc" "${link[@]}" "${objs[@]}" "$out/obj/main.o" "${fdt[@]}" -o "$out/el2-demo.elf"
+"$cc" "${link[@]}" "${objs[@]}" "$out/obj/scenarios.o" "${fdt[@]}" -o "$out/el2-test.elf"
 echo "built $out/el2-demo.elf $out/el2-test.elf"

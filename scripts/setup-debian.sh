@@ -22,9 +22,10 @@ for p in "${packages[@]}"; do
 	fi
 done
 
-# The EL2 firmware's Linux guests need arm64 packages (the kernel, busybox), fetched with
-# `apt-get download` by the tests (never installed). apt knows them once dpkg has the arm64
-# architecture.
+# The EL2 firmware's Linux guests need arm64 packages, fetched with `apt-get download` and
+# never installed: libfdt-dev (its libfdt.a, by scripts/build-el2-firmware.sh; installing
+# libfdt-dev:arm64 would remove the host's libfdt-dev), the kernel and busybox (by the tests).
+# apt knows them once dpkg has the arm64 architecture.
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	echo "setup-debian: adding dpkg's arm64 architecture (for apt-get download of arm64 packages)"
 	as_root=()

@@ -313,7 +313,7 @@ int memcmp(const void *a, const void *b, size_t n)
 	return 0;
 }
 
-/* ---- a few libc functions (strtoul for the test firmware's command line) ------------ */
+/* ---- what libfdt needs from a libc (Debian's libfdt.a); strtoul for the command line -- */
 
 void *memchr(const void *s, int c, size_t n);
 char *strchr(const char *s, int c);

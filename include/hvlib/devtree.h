@@ -14,7 +14,10 @@
  * device tree blob (version 17): memory, CPUs with PSCI, the GICv3 distributor and
  * redistributors, the architected timer, a fixed 24 MHz clock for the PrimeCell devices, the
  * devices, and /chosen with the command line, the initrd and stdout-path (the first PL011).
- * Neither needs libfdt; the writer needs no VM, so host tools can make the same tree.
+ * The writer uses libfdt (its sequential-write API), which a program linking the static
+ * library must link too (pkg-config --static and the CMake package say so); a hosted build
+ * made without libfdt has the writer answer @ref HV_ERR_UNSUPPORTED. The description needs
+ * no libfdt, and the writer needs no VM, so host tools can make the same tree.
  * @{
  */
 #ifndef HVLIB_DEVTREE_H
@@ -103,7 +106,10 @@ HV_API hv_status_t hv_arm64_fdt_describe(const hv_vm_t *vm, hv_arm64_fdt_desc_t 
  *         not in @ref hv_fdt_dev_kind_t, an interrupt below 32 other than 0, or a
  *         psci_method other than "hvc" and "smc"; @ref HV_ERR_ABI for an unknown struct size;
  *         @ref HV_ERR_LIMIT if the blob is larger than @p size (nothing useful is written;
- *         call again with *used bytes).
+ *         call again with *used bytes); @ref HV_ERR_UNSUPPORTED if the library was built
+ *         without libfdt, or libfdt refused the tree for a reason other than space.
+ * @note The blob is made by libfdt in @p buf, which it may use whole while it works; give
+ *       an 8-byte aligned @p buf if libfdt's readers are to read it in place.
  */
 HV_API hv_status_t hv_arm64_fdt_write(const hv_arm64_fdt_desc_t *desc, void *buf, size_t size,
 				      size_t *used);

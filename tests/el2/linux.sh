@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Boot Debian's arm64 kernel with a busybox initramfs as a guest of the EL2 test firmware
-# (scenario "linux": 256 MiB, PL011 console, a device tree hvlib makes from the VM). Init prints a
-# marker with the number of CPUs online and powers off (PSCI SYSTEM_OFF).
+# (scenario "linux": 256 MiB, PL011 console, a device tree hvlib makes from the VM with
+# libfdt). Init prints a marker with the number of CPUs online and powers off (PSCI SYSTEM_OFF).
 #   boot   (default) 2 vCPUs; the marker must say CPUs 0-1 are online; with a virtio-blk disk
 #          (in the firmware's memory: init reads its first sector and writes the second, which
 #          the firmware checks) and a virtio-console (init writes to /dev/hvc0); meanwhile a
@@ -19,7 +19,8 @@
 # both :arm64 (dpkg --add-architecture arm64 and apt-get update must have been done).
 #
 # Usage: tests/el2/linux.sh BUILD/el2 [boot|bench]
-# Exit: 0 pass, 1 fail, 77 skip (no firmware, no QEMU, no arm64 packages).
+# Exit: 0 pass, 1 fail, 77 skip (no firmware, a firmware without libfdt, no QEMU, no arm64
+# packages, or for bench no host libfdt-dev).
 set -uo pipefail
 
 dir="${1:?usage: $0 EL2_BUILD_DIR [boot|bench]}"
@@ -28,8 +29,15 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cache="${HVLIB_CACHE:-$HOME/.cache/hvlib}/el2"
 fw="$dir/el2-test.elf"
 
-if [ ! -f "$fw" ] || ! grep -aq "linux,dummy-virt" "$fw"; then
+if [ ! -f "$fw" ]; then
 	echo "SKIP: $fw was not built (the AArch64 cross compiler is missing?)"
+	exit 77
+fi
+# The device tree's strings are in the firmware only when it was linked with libfdt.
+if ! grep -aq "linux,dummy-virt" "$fw"; then
+	echo "SKIP: $fw was built without an arm64 libfdt (scripts/build-el2-firmware.sh said why:" \
+		"apt-get download libfdt-dev:arm64 needs dpkg's arm64 architecture), so it cannot" \
+		"make a Linux guest's device tree"
 	exit 77
 fi
 mkdir -p "$cache"
@@ -103,8 +111,12 @@ fi
 
 # bench: the same boot on the bare board with the guest's device tree, then under hvlib with
 # one vCPU.
-if ! cc -O2 -I"$root/include" "$root/tests/el2/mkdtb.c" "$root/lib/devtree_write.c" \
-	-o "$work/mkdtb" || ! "$work/mkdtb" "$work/guest.dtb" 256 1; then
+if [ ! -f /usr/include/libfdt.h ]; then
+	echo "SKIP: no host libfdt-dev to make the bare board's device tree (tests/el2/mkdtb.c)"
+	exit 77
+fi
+if ! cc -O2 -DHVLIB_HAVE_LIBFDT=1 -I"$root/include" "$root/tests/el2/mkdtb.c" \
+	"$root/lib/devtree_write.c" -lfdt -o "$work/mkdtb" || ! "$work/mkdtb" "$work/guest.dtb" 256 1; then
 	echo "FAIL: cannot make the device tree on the host (tests/el2/mkdtb.c)"
 	exit 1
 fi

@@ -2,8 +2,8 @@
 /*
  * Host tool for tests/el2/linux.sh bench: writes the device tree the EL2 firmware gives a
  * 1-vCPU Linux guest with the emulated PL011 (examples/05-el2-firmware/linux.c), with hvlib's
- * writer (lib/devtree_write.c, built alone), so the bare board boots with the same minimal
- * tree. QEMU adds the initrd and the command line to it.
+ * writer (lib/devtree_write.c, built alone with -DHVLIB_HAVE_LIBFDT=1 -lfdt), so the bare board
+ * boots with the same minimal tree. QEMU adds the initrd and the command line to it.
  *
  * Usage: mkdtb OUT.dtb RAM_MIB VCPUS
  */
@@ -14,7 +14,7 @@
 
 int main(int argc, char **argv)
 {
-	static char fdt[8192];
+	static char fdt[8192] __attribute__((aligned(8)));
 	hv_arm64_fdt_desc_t d = HV_ARM64_FDT_DESC_INIT;
 	size_t used = 0;
 	hv_status_t st;

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Install the built tree into a temporary prefix, then build tests/install/consumer.c against it
-# (1) with pkg-config and (2) with find_package(hvlib) (shared and static), run each, and check
-# the output names the expected version.
+# (1) with pkg-config and (2) with find_package(hvlib) (each shared and static), run each, and
+# check the output names the expected version.
 #
 # Usage: tests/install/run.sh <build dir> <this dir> <version>
 set -euo pipefail
@@ -62,6 +62,12 @@ case " $sflags " in
 	exit 1
 	;;
 esac
+# Linked against libhvlib.a with what pkg-config --static says (libfdt, when the library
+# writes device trees with it: consumer.c calls hv_arm64_fdt_write()).
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror -o "$work/consumer_pc_static" "$here/consumer.c" \
+	$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags hvlib) ${sflags//-lhvlib/-l:libhvlib.a}
+check pkg-config-static "$work/consumer_pc_static"
 
 echo "== find_package(hvlib)"
 gen=()

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hv_arm64_fdt_describe() and hv_arm64_fdt_write(): a VM's definition read into a description,
- * and the blob checked with libfdt (when the build found it) node by node.
+ * and the blob libfdt writes from it (when the build has libfdt) read back with libfdt.
  */
 #include "test_support.h"
 
@@ -108,10 +108,12 @@ static void test_devtree_write_checks_the_description(void **state)
 	assert_int_equal(hv_arm64_fdt_write(NULL, buf, sizeof(buf), &used), HV_ERR_INVALID_ARG);
 	assert_int_equal(hv_arm64_fdt_write(&d, buf, sizeof(buf), NULL), HV_ERR_INVALID_ARG);
 	assert_int_equal(hv_arm64_fdt_write(&d, NULL, 16, &used), HV_ERR_INVALID_ARG);
+#ifdef HV_TEST_LIBFDT
 	/* Too small: the size it needs, and nothing useful written. */
 	assert_int_equal(hv_arm64_fdt_write(&d, buf, sizeof(buf), &used), HV_ERR_LIMIT);
 	assert_true(used > sizeof(buf));
 	assert_int_equal(hv_arm64_fdt_write(&d, NULL, 0, &used), HV_ERR_LIMIT);
+#endif
 	d.psci_method = "firmware";
 	assert_int_equal(hv_arm64_fdt_write(&d, NULL, 0, &used), HV_ERR_INVALID_ARG);
 	d.psci_method = "smc";
@@ -133,6 +135,23 @@ static void test_devtree_write_checks_the_description(void **state)
 	assert_int_equal(hv_arm64_fdt_write(&d, NULL, 0, &used), HV_ERR_ABI);
 }
 
+#ifndef HV_TEST_LIBFDT
+/* Built without libfdt: a valid description is answered, the blob is not written. */
+static void test_devtree_write_without_libfdt_is_unsupported(void **state)
+{
+	hv_arm64_fdt_desc_t d = HV_ARM64_FDT_DESC_INIT;
+	uint8_t buf[4096];
+	size_t used = 7;
+
+	(void)state;
+	d.vcpus = 1;
+	d.ram_count = 1;
+	d.ram[0].size = 0x1000000;
+	assert_int_equal(hv_arm64_fdt_write(&d, buf, sizeof(buf), &used), HV_ERR_UNSUPPORTED);
+	assert_int_equal(used, 7);
+}
+#endif
+
 #ifdef HV_TEST_LIBFDT
 static const void *prop(const void *fdt, const char *path, const char *name, int *len)
 {
@@ -149,7 +168,52 @@ static uint32_t cell(const void *p, int i)
 {
 	return fdt32_to_cpu(((const fdt32_t *)p)[i]);
 }
-#endif
+
+/*
+ * The size a short buffer is told is the size libfdt makes, exactly, whatever the tree holds
+ * (property names shared or not, a name that ends another one, long command lines).
+ */
+static void test_devtree_write_tells_the_exact_size(void **state)
+{
+	static uint64_t fdt[16384 / 8];
+	static char args[600];
+	hv_arm64_fdt_desc_t d = HV_ARM64_FDT_DESC_INIT;
+	size_t used, need, i;
+	int shape;
+
+	(void)state;
+	for (i = 0; i + 1 < sizeof(args); i++)
+		args[i] = (char)('a' + i % 26);
+	for (shape = 0; shape < 6; shape++) {
+		d.vcpus = 1u + (uint32_t)shape * 13u;
+		d.ram_count = 1u + (uint32_t)shape % 3u;
+		for (i = 0; i < d.ram_count; i++) {
+			d.ram[i].base = 0x40000000ull << i;
+			d.ram[i].size = 0x100000ull * (i + 1);
+		}
+		d.dev_count = (uint32_t)shape * 3u;
+		for (i = 0; i < d.dev_count; i++) {
+			d.dev[i].kind = (hv_fdt_dev_kind_t)(1 + (i + (size_t)shape) % 3);
+			d.dev[i].base = 0x09000000 + 0x1000 * i;
+			d.dev[i].size = 0x200;
+			d.dev[i].intid = i % 2 ? 0 : 33 + (uint32_t)i;
+		}
+		d.bootargs = shape % 2 ? args + shape * 97 : NULL;
+		d.initrd_size = shape % 3 ? 0x1000 : 0;
+		d.psci_method = shape == 4 ? "smc" : NULL;
+		need = 0;
+		assert_int_equal(hv_arm64_fdt_write(&d, NULL, 0, &need), HV_ERR_LIMIT);
+		assert_int_equal(hv_arm64_fdt_write(&d, fdt, need - 1, &used), HV_ERR_LIMIT);
+		assert_int_equal(used, need);
+		assert_int_equal(hv_arm64_fdt_write(&d, fdt, need, &used), HV_OK);
+		assert_int_equal(used, need);
+		assert_int_equal(fdt_check_header(fdt), 0);
+		assert_int_equal(fdt_totalsize(fdt), need);
+		assert_int_equal(hv_arm64_fdt_write(&d, fdt, sizeof(fdt), &used), HV_OK);
+		assert_int_equal(used, need);
+		assert_int_equal(fdt_totalsize(fdt), need);
+	}
+}
 
 static void test_devtree_blob_of_a_vm(void **state)
 {
@@ -168,7 +232,6 @@ static void test_devtree_blob_of_a_vm(void **state)
 	assert_int_equal(used, need);
 	assert_int_equal(fdt[0], 0xd0);
 	assert_int_equal(fdt[3], 0xed);
-#ifdef HV_TEST_LIBFDT
 	{
 		const void *p;
 		int len;
@@ -223,9 +286,9 @@ static void test_devtree_blob_of_a_vm(void **state)
 		(void)prop(fdt, "/virtio_mmio@a000000", "dma-coherent", &len);
 		assert_int_equal(len, 0);
 	}
-#endif
 	hv_vm_destroy(vm);
 }
+#endif
 
 int main(void)
 {
@@ -233,7 +296,12 @@ int main(void)
 		TS_TEST(test_devtree_describe_reads_the_vm),
 		TS_TEST(test_devtree_describe_refuses_what_it_cannot_describe),
 		TS_TEST(test_devtree_write_checks_the_description),
+#ifndef HV_TEST_LIBFDT
+		TS_TEST(test_devtree_write_without_libfdt_is_unsupported),
+#else
+		TS_TEST(test_devtree_write_tells_the_exact_size),
 		TS_TEST(test_devtree_blob_of_a_vm),
+#endif
 	};
 
 	return cmocka_run_group_tests_name("devtree", tests, NULL, NULL);
