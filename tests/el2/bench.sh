@@ -9,7 +9,8 @@
 #   - instructions per MMIO load from an emulated device (the PL011's flag register);
 #   - interrupt injection: instructions from the guest's store that raises the PL011's line
 #     (a device MMIO exit) to the first instruction of its interrupt handler;
-#   - text size of the EL2 image without guests (peers: Bao 81,710 bytes; goal <= 64 KiB);
+#   - text size of the EL2 image without guests (peers: Bao 81,710 bytes; goal <= 64 KiB), and
+#     of the test image, which adds Linux support and the test scenarios;
 #   - with "linux": Debian's arm64 kernel to init's marker, bare board against hvlib
 #     (tests/el2/linux.sh bench; about a minute, Debian packages fetched once).
 #
@@ -51,6 +52,11 @@ if command -v "$size" >/dev/null 2>&1; then
 		$1 == ".text" { text = $2 } $1 == ".rodata" { ro = $2 } $1 == ".guests" { g = $2 }
 		END { printf "figure: EL2 image without guests: .text %d bytes, .text+.rodata %d bytes " \
 			"(goal <= 65536; Bao 81,710), guest images %d bytes\n", text, text + ro, g }'
+	# The test firmware also carries what Linux guests need (the Image loader, device trees
+	# with libfdt, virtio-blk and virtio-console) and every test scenario.
+	"$size" -A "$dir/el2-test.elf" | awk '
+		$1 == ".text" { text = $2 } $1 == ".rodata" { ro = $2 }
+		END { printf "figure: EL2 test image (Linux support with libfdt, every test scenario): " 			".text %d bytes, .text+.rodata %d bytes\n", text, text + ro }'
 fi
 if [ "${2:-}" = linux ]; then
 	bash "$root/tests/el2/linux.sh" "$dir" bench | grep -a "^figure:"
