@@ -105,6 +105,18 @@ static hv_status_t fw_vm_create_common(struct fw_vm *g, const char *name, const 
 		pt.size = 0x1000;
 		pt.hva = (void *)(uintptr_t)FW_UART_BASE; /* identity-mapped device memory */
 		st = hv_vm_map_region(g->vm, &pt, NULL);
+		if (st == HV_OK) {
+			/* Its interrupt too (the firmware's own console output polls). */
+			hv_irq_route_config_t r = HV_IRQ_ROUTE_CONFIG_INIT;
+			hv_irq_line_t *line;
+
+			r.input = 33;
+			r.trigger = HV_IRQ_LEVEL;
+			r.flags = HV_IRQ_ROUTE_HOST;
+			r.host_irq = 33;
+			r.name = "uart";
+			st = hv_irq_route_add(g->vm, &r, &line);
+		}
 	} else if (st == HV_OK) {
 		st = hv_pl011_add(g->vm, &uart, NULL);
 	}
