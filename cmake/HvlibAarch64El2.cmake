@@ -66,6 +66,8 @@ if(HVLIB_BUILD_TESTS)
 		"ptirq: 2 alarms from the passed-through RTC" "vm ptirq stopped: guest shutdown")
 	add_test(NAME el2_time_slice COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" slice
 		"fw: slice: shares follow the priorities" "vm spin2 stopped: guest shutdown"
+		"\\[spin1\\] spin: pointer-authentication key kept"
+		"\\[spin2\\] spin: pointer-authentication key kept"
 		"vm spin1 stopped: guest shutdown" "vm nap stopped: guest shutdown")
 	add_test(NAME el2_core_reuse COMMAND bash "${_hv_el2_run}" "${_hv_el2_fw}" reuse
 		"timer: 3 ticks through the vGIC" "vm mmio stopped: guest shutdown")

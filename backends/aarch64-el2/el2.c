@@ -97,9 +97,16 @@ static inline uint64_t hv_el2_slice_us(const hv_vm_t *vm)
 	return vm->cfg.time_slice_us;
 }
 
+/* Pointer authentication keys exist (ID_AA64ISAR1_EL1.APA/API, ID_AA64ISAR2_EL1.APA3). */
+static bool hv_el2_pauth;
+
 static hv_status_t hv_el2_check(void)
 {
-	return (MRS_(CurrentEL) >> 2 & 3) == 2 ? HV_OK : HV_ERR_NO_BACKEND;
+	if ((MRS_(CurrentEL) >> 2 & 3) != 2)
+		return HV_ERR_NO_BACKEND;
+	hv_el2_pauth = (MRS_(id_aa64isar1_el1) & 0xff0) != 0 ||
+		       (MRS_(S3_0_C0_C6_2) & 0xf000) != 0;
+	return HV_OK;
 }
 
 static hv_status_t hv_el2_caps(hv_backend_caps_t *caps)
@@ -259,6 +266,16 @@ static hv_status_t hv_el2_unmap(void *vs, hv_region_t *r)
 	X(HV_EL2_CNTV_CVAL, cntv_cval_el0)   \
 	X(HV_EL2_CNTV_CTL, cntv_ctl_el0)
 
+/*
+ * The pointer-authentication keys (APIAKeyLo_EL1 ... APGAKeyHi_EL1, by encoding: older
+ * assemblers do not know their names). They are the guest's (HCR_EL2.APK), so they go with the
+ * vCPU: a guest sharing a core must neither read nor inherit another's keys.
+ */
+#define HV_EL2_PAUTH_KEYS(X)                                                                      \
+	X(0, S3_0_C2_C1_0) X(1, S3_0_C2_C1_1) X(2, S3_0_C2_C1_2) X(3, S3_0_C2_C1_3)             \
+	X(4, S3_0_C2_C2_0) X(5, S3_0_C2_C2_1) X(6, S3_0_C2_C2_2) X(7, S3_0_C2_C2_3)             \
+	X(8, S3_0_C2_C3_0) X(9, S3_0_C2_C3_1)
+
 static void hv_el2_save(struct hv_el2_vcpu *c)
 {
 	uint64_t *s = c->regs.sys;
@@ -266,6 +283,11 @@ static void hv_el2_save(struct hv_el2_vcpu *c)
 #define SAVE(i, r) s[i] = MRS_(r);
 	HV_EL2_SYSREGS(SAVE)
 #undef SAVE
+	if (hv_el2_pauth) {
+#define SAVE(i, r) c->regs.pauth[i] = MRS_(r);
+		HV_EL2_PAUTH_KEYS(SAVE)
+#undef SAVE
+	}
 	__asm__ volatile("mrs %0, fpsr\n\tmrs %1, fpcr\n\t"
 			 "stp q0, q1, [%2, #0]\n\tstp q2, q3, [%2, #32]\n\t"
 			 "stp q4, q5, [%2, #64]\n\tstp q6, q7, [%2, #96]\n\t"
@@ -290,6 +312,11 @@ static void hv_el2_load(struct hv_el2_vcpu *c, int core)
 #define LOAD(i, r) MSR_(r, s[i]);
 	HV_EL2_SYSREGS(LOAD)
 #undef LOAD
+	if (hv_el2_pauth) {
+#define LOAD(i, r) MSR_(r, c->regs.pauth[i]);
+		HV_EL2_PAUTH_KEYS(LOAD)
+#undef LOAD
+	}
 	__asm__ volatile("msr fpsr, %0\n\tmsr fpcr, %1\n\t"
 			 "ldp q0, q1, [%2, #0]\n\tldp q2, q3, [%2, #32]\n\t"
 			 "ldp q4, q5, [%2, #64]\n\tldp q6, q7, [%2, #96]\n\t"

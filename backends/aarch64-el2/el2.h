@@ -93,7 +93,8 @@ struct hv_el2_regs {
 	uint64_t pstate;
 	uint64_t sys[HV_EL2_NSYSREGS];
 	uint64_t fpsr, fpcr;
-	uint64_t v[64]; /* q0-q31 */
+	uint64_t v[64];       /* q0-q31 */
+	uint64_t pauth[10];   /* APIA, APIB, APDA, APDB, APGA keys, Lo then Hi (when implemented) */
 	uint32_t power;
 	uint32_t pad;
 };
