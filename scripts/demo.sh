@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # THE demo command: install dependencies, build, run every tutorial in order
-# (examples/01-hello, examples/02-devices, ...) and show its output, then boot Debian's Linux
-# kernel under hvrun (examples/03-hvrun) to a shell prompt: scripts/demo-linux.sh, which runs it
-# here when this host's /dev/kvm can, else inside the KVM-in-QEMU harness, and says which.
+# (examples/01-hello, examples/02-devices, ...) and show its output; run the bare-metal
+# firmware examples (AArch64 EL2 in QEMU, x86 VMX in Bochs), then boot Debian's Linux kernel
+# under hvrun (examples/03-hvrun) to a shell prompt: scripts/demo-linux.sh, which runs it here
+# when this host's /dev/kvm can, else inside the KVM-in-QEMU harness, and says which.
 #
 #   bash scripts/demo.sh
 set -euo pipefail
@@ -59,6 +60,28 @@ if [ $ran -eq 0 ]; then
 fi
 echo "Ran $ran tutorial(s)."
 [ $failed -eq 0 ] || exit 1
+
+echo
+echo "=================== The same API on bare metal ==================="
+echo "--- AArch64 EL2: examples/05-el2-firmware on QEMU's virt board, hvlib as its hypervisor"
+echo "    (two guests on their own cores: timer interrupts through the vGIC, PSCI CPU_ON)"
+if [ -f build/el2/el2-demo.elf ]; then
+	timeout 120 qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max -smp 4 \
+		-m 512 -nographic -semihosting-config enable=on,target=native \
+		-kernel build/el2/el2-demo.elf </dev/null
+else
+	echo "(not built: build/el2/el2-demo.elf needs aarch64-linux-gnu-gcc)"
+	exit 1
+fi
+echo
+echo "--- x86 VMX: examples/06-vmx-firmware, booted by GRUB in Bochs, runs its test guests"
+echo "    (real mode to long mode, MMIO decoding, APIC timer, a triple fault, two isolated"
+echo "    time-sliced VMs...): one line per scenario, about half a minute"
+set +e
+bash scripts/vmx-test.sh boot "$root" "$root/build/vmx-firmware" | grep -a -v '^ninja\|^\['
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" -eq 0 ] || { echo "--- x86 VMX firmware: exit $rc"; exit 1; }
 
 echo
 echo "=================== Linux under hvrun ==================="
