@@ -82,6 +82,10 @@ if(HVLIB_BUILD_TESTS)
 	add_test(NAME el2_linux_boot COMMAND bash "${PROJECT_SOURCE_DIR}/tests/el2/linux.sh" "${HVLIB_EL2_DIR}")
 	set_tests_properties(el2_linux_boot PROPERTIES LABELS "aarch64-el2;linux-guest"
 		SKIP_RETURN_CODE 77 TIMEOUT 400)
+	add_test(NAME el2_linux_isolation
+		COMMAND bash "${PROJECT_SOURCE_DIR}/tests/el2/linux.sh" "${HVLIB_EL2_DIR}" peek)
+	set_tests_properties(el2_linux_isolation PROPERTIES LABELS "aarch64-el2;linux-guest"
+		SKIP_RETURN_CODE 77 TIMEOUT 400)
 	add_test(NAME el2_bench COMMAND bash "${PROJECT_SOURCE_DIR}/tests/el2/bench.sh" "${HVLIB_EL2_DIR}")
 	set_tests_properties(el2_bench PROPERTIES LABELS "aarch64-el2;bench" SKIP_RETURN_CODE 77
 		TIMEOUT 180)

@@ -30,8 +30,8 @@ hv_status_t fw_vm_create(struct fw_vm *g, const char *name, const void *image, s
 /*
  * Likewise with ram_size bytes of RAM (none when 0: the caller maps it); no image when image
  * is NULL. With uart_passthrough, the
- * board's own PL011 page is mapped into the guest instead of an emulated one (static
- * partitioning as Bao does it: no exits for console output, no interrupt either).
+ * board's own PL011 page is mapped into the guest instead of an emulated one, its interrupt
+ * routed there too (static partitioning as Bao does it: no exits for console output).
  */
 hv_status_t fw_vm_create_ram(struct fw_vm *g, const char *name, const void *image, size_t size,
 			     uint32_t vcpus, const uint32_t *cores, uint64_t ram_size,

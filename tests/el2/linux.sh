@@ -8,6 +8,11 @@
 #          (in the firmware's memory: init reads its first sector and writes the second, which
 #          the firmware checks) and a virtio-console (init writes to /dev/hvc0); meanwhile a
 #          small guest on core 3 tries to read Linux's RAM and must stop alone.
+#   peek   1 vCPU; the other direction: init reads, through /dev/mem, the memory of a small
+#          guest on core 3 at its host address (which the firmware writes into the disk's
+#          third sector; "hvpeek" on the command line asks for it): Linux must stop
+#          with an unmapped-access fault at that address, the small guest must count on and
+#          power off when told.
 #   bench  the figure of issue 5: instructions from power-on to init's marker, under QEMU
 #          -icount shift=0,sleep=off, for the same kernel, initramfs, command line and device
 #          tree (tests/el2/mkdtb.c) on the bare board (QEMU's virt at EL1, 256 MiB) and as a
@@ -18,7 +23,7 @@
 # (${HVLIB_CACHE:-$HOME/.cache/hvlib}/el2): linux-image-<version>-arm64 and busybox-static,
 # both :arm64 (dpkg --add-architecture arm64 and apt-get update must have been done).
 #
-# Usage: tests/el2/linux.sh BUILD/el2 [boot|bench]
+# Usage: tests/el2/linux.sh BUILD/el2 [boot|peek|bench]
 # Exit: 0 pass, 1 fail, 77 skip (no firmware, a firmware without libfdt, no QEMU, no arm64
 # packages, or for bench no host libfdt-dev).
 set -uo pipefail
@@ -92,6 +97,12 @@ if [ -n "$($b grep -o virtio /proc/cmdline)" ]; then
 	$b sync
 	echo "HVLIB-HVC-OK" >/dev/hvc0
 fi
+if [ -n "$($b grep -o hvpeek /proc/cmdline)" ]; then
+	peek="$($b dd if=/dev/vda bs=512 skip=2 count=1 2>/dev/null | $b head -c 18)"
+	# Another VM's memory, by its host address: the load must stop this VM.
+	echo "HVLIB-PEEK reading $peek"
+	echo "HVLIB-PEEK-FAIL read $($b devmem "$peek" 64)"
+fi
 $b poweroff -f
 INIT
 chmod +x "$work/root/init"
@@ -106,6 +117,14 @@ if [ "$mode" = boot ]; then
 		"disk: HVLIB-DISK-SECTOR0" "\[linux-hvc\] HVLIB-HVC-OK" \
 		"vm linux stopped: guest shutdown" "fw: disk sector 1 holds what the guest wrote" \
 		"vm spy stopped: fault \\(access to unmapped address"
+	exit $?
+fi
+if [ "$mode" = peek ]; then
+	HVLIB_EL2_TIMEOUT="${HVLIB_EL2_TIMEOUT:-240}" HVLIB_EL2_QEMU_ARGS="$loaders" \
+		bash "$root/tests/el2/run.sh" "$fw" "peek virtio cpus=1 rd=$(printf '%x' "$size") linux" \
+		"HVLIB-PEEK reading 0x" "vm linux stopped: fault \\(access to unmapped address" \
+		"fw: good counted" "vm secret stopped: guest shutdown" \
+		"\\[secret\\] spin: told to stop"
 	exit $?
 fi
 

@@ -380,7 +380,11 @@ static void fw_linux(const char *cmd)
 	const char *p = cmd, *q = cmd;
 	bool virtio = fw_has(cmd, "virtio");
 	bool spy_on = fw_has(cmd, "spy");
-	struct fw_vm spy;
+	bool peek = fw_has(cmd, "peek");
+	static const char secret_text[] = "HVLIB-SECRET-OF-ANOTHER-VM";
+	static char cmdline[160];
+	struct fw_vm spy, good;
+	uint64_t secret = 0, good_at_fault = 0;
 	uint32_t vcpus = 2;
 	hv_status_t st;
 
@@ -400,6 +404,17 @@ static void fw_linux(const char *cmd)
 	l.cmdline =
 		virtio ? "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1 virtio" :
 			 "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1";
+	if (peek) {
+		/* Linux learns the address to look at from its disk: see below. */
+		size_t n = 0;
+
+		for (p = l.cmdline; *p && n < sizeof(cmdline) - 16; p++)
+			cmdline[n++] = *p;
+		for (p = " hvpeek"; *p; p++)
+			cmdline[n++] = *p;
+		cmdline[n] = '\0';
+		l.cmdline = cmdline;
+	}
 	/* RAM: fw_linux_load maps it, the kernel and initrd where QEMU's loader put them. */
 	st = fw_vm_create_ram(&g, "linux", NULL, 0, vcpus, cores, 0, fw_has(cmd, "uart=pt"));
 	/* A virtio-blk disk in memory, its first sector marked, and a virtio-console. */
@@ -426,9 +441,58 @@ static void fw_linux(const char *cmd)
 	CHECK(st == HV_OK);
 	if (st != HV_OK)
 		return;
+	if (peek) {
+		/*
+		 * The other direction: a small guest on core 3 (spin.S, which counts) with 256 MiB
+		 * of RAM whose last page holds a secret the host wrote. Its host address is not
+		 * one of Linux's own (the heap starts above 0x40000000, so the end of 256 MiB is
+		 * above Linux's RAM: checked); it goes into the disk's third sector, and init loads
+		 * from it through /dev/mem. That must stop Linux alone.
+		 */
+		static const uint32_t core3[] = { 3 };
+		static const char hex[] = "0123456789abcdef";
+		void *hva = NULL;
+		int b;
+
+		CHECK(fw_vm_create_ram(&good, "secret", FW_GUEST_IMAGE(spin), 1, core3, 256ull << 20,
+				       false) == HV_OK);
+		CHECK(hv_vm_write(good.vm, FW_GUEST_RAM + (256ull << 20) - 4096, secret_text,
+				  sizeof(secret_text)) == HV_OK);
+		CHECK(hv_vm_gpa_to_hva(good.vm, FW_GUEST_RAM + (256ull << 20) - 4096, 8, &hva) ==
+		      HV_OK);
+		secret = (uint64_t)(uintptr_t)hva;
+		CHECK(secret < FW_GUEST_RAM || secret >= FW_GUEST_RAM + l.ram_size);
+		disk[1024] = '0';
+		disk[1025] = 'x';
+		for (b = 0; b < 16; b++)
+			disk[1026 + b] = (uint8_t)hex[(secret >> (60 - 4 * b)) & 0xf];
+	}
 	/* Under -icount, the counter says how much of the boot is the firmware's. */
 	fw_printf("fw: linux starts at counter 0x%llx\n", (unsigned long long)fw_ticks());
 	CHECK(fw_vm_start(&g) == HV_OK);
+	if (peek) {
+		struct fw_vm *gd[] = { &g };
+
+		CHECK(fw_vm_start(&good) == HV_OK);
+		fw_vm_wait_all(gd, 1);
+		good_at_fault = fw_good_count(&good);
+		fw_vm_report(&g);
+		CHECK(fw_cause(&g, &info) == HV_EVENT_FAULT);
+		CHECK(info.exit.u.fault.kind == HV_FAULT_UNMAPPED &&
+		      info.exit.u.fault.gpa == secret);
+		/* The small guest did not notice: it counts on, then stops when told. */
+		fw_good_finish(&good, good_at_fault, 3);
+		{
+			char back[sizeof(secret_text)];
+
+			CHECK(hv_vm_read(good.vm, FW_GUEST_RAM + (256ull << 20) - 4096, back,
+					 sizeof(back)) == HV_OK);
+			CHECK(__builtin_memcmp(back, secret_text, sizeof(back)) == 0);
+		}
+		hv_vm_destroy(good.vm);
+		hv_vm_destroy(g.vm);
+		return;
+	}
 	if (spy_on) {
 		/* A second guest on core 3 looks for Linux's RAM where the host has it. */
 		static const uint32_t core3[] = { 3 };
