@@ -9,6 +9,10 @@
 #   net-a/b  virtio-net on hvrun's switch: 10.0.0.1 and 10.0.0.2 ping each other
 #   reboot   first boot: mark the disk and reboot; second boot: see the mark and power off
 role="$(sed -n 's/.*hvtest=\([^ ]*\).*/\1/p' /proc/cmdline)"
+# Only emergency messages (the power-off and reboot lines among them) on the console from now
+# on: a kernel line printed while a test line is still going out would split it (drop_caches
+# logs one at KERN_INFO).
+echo 1 >/proc/sys/kernel/printk
 say() { echo "HVT $*"; }
 sha() { sha256sum | cut -d' ' -f1; }
 
