@@ -24,6 +24,15 @@ show() { # show LABEL FILE...: the outputs, for the log
 	done
 }
 sha() { sha256sum | cut -d' ' -f1; }
+# Each hvrun run is bounded (SIGTERM: hvrun stops its VMs and exits 5), so a scenario that
+# hangs fails its own checks, with the guests' consoles shown, and the others still run. The
+# bounds are several times what a run takes here (about 20-60 s), within run-l1's time-out.
+bound() { # bound SECONDS COMMAND...
+	timeout "$@"
+	r=$?
+	[ "$r" -eq 5 ] || [ "$r" -eq 143 ] && echo "HVT-NOTE: stopped after $1 s (hung?)" >&2
+	return "$r"
+}
 
 # ---- main: 2 vCPUs, virtio-blk, virtio-console, power-off ----------------------------------
 echo "== main"
@@ -42,7 +51,7 @@ mkfifo hvc.in
 	done
 	echo "HVT-HVC-IN 4242"
 ) >hvc.in &
-hvrun --kernel "$K" --initrd "$I" --cpus 2 --mem 256M --disk disk.img --vconsole stdio \
+bound 200 hvrun --kernel "$K" --initrd "$I" --cpus 2 --mem 256M --disk disk.img --vconsole stdio \
 	--console file:main.serial --cmdline "hvtest=main hvtest.rd=$rd" --timing \
 	--timing-marker HVLIB-L2-INIT <hvc.in >hvc.out 2>main.err
 rc=$?
@@ -92,7 +101,7 @@ net = switch
 console = file:net-b.serial
 rng = no
 CFG
-hvrun --config net.cfg >net.out 2>&1
+bound 200 hvrun --config net.cfg >net.out 2>&1
 rc=$?
 show net-a net-a.serial
 show net-b net-b.serial
@@ -104,7 +113,7 @@ check net.b-pings-a net-b.serial '^HVT ping ok 3 packets received'
 # ---- reboot, policy restart: the guest reboots once, comes back, powers off ------------------
 echo "== reboot-restart"
 dd if=/dev/zero of=r1.img bs=1M count=1 2>/dev/null
-hvrun --kernel "$K" --initrd "$I" --disk r1.img --no-rng --on-reboot restart --restart-limit 3 \
+bound 150 hvrun --kernel "$K" --initrd "$I" --disk r1.img --no-rng --on-reboot restart --restart-limit 3 \
 	--cmdline hvtest=reboot --console file:r1.serial >r1.out 2>&1
 rc=$?
 show reboot-restart r1.serial r1.out
@@ -117,7 +126,7 @@ check reboot-restart.second r1.serial '^HVT second boot$'
 # ---- reboot, policy stop: hvrun ends with status 3 -------------------------------------------
 echo "== reboot-stop"
 dd if=/dev/zero of=r2.img bs=1M count=1 2>/dev/null
-hvrun --kernel "$K" --initrd "$I" --disk r2.img --no-rng --on-reboot stop \
+bound 120 hvrun --kernel "$K" --initrd "$I" --disk r2.img --no-rng --on-reboot stop \
 	--cmdline hvtest=reboot --console file:r2.serial >r2.out 2>&1
 rc=$?
 show reboot-stop r2.serial r2.out
