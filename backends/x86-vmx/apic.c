@@ -331,11 +331,13 @@ static void hv_vmx_ioapic_service(struct hv_vmx_vm *xv, uint32_t pin, bool edge)
 
 hv_status_t hv_vmx_ioapic_set(struct hv_vmx_vm *xv, uint32_t pin, bool level)
 {
-	uint32_t bit = 1u << pin;
+	uint32_t bit;
 	bool rising;
 
+	/* Checked before the shift: pins past 31 would shift out of the word. */
 	if (pin >= HV_VMX_IOAPIC_PINS)
 		return HV_ERR_RANGE;
+	bit = 1u << pin;
 	rising = level && !(xv->ioapic.level & bit);
 	if (level)
 		xv->ioapic.level |= bit;

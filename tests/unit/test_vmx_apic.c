@@ -180,6 +180,18 @@ static void test_vmx_ioapic_edge_lines_deliver_on_rising_edges(void **state)
 	assert_int_equal(hv_vmx_ioapic_set(&e->vm, 24, true), HV_ERR_RANGE);
 }
 
+static void test_vmx_ioapic_refuses_pins_past_the_last(void **state)
+{
+	struct apic_env *e = *state;
+	static const uint32_t pins[] = { 24, 31, 32, 40, 200, 0xffffffffu };
+	size_t i;
+
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		assert_int_equal(hv_vmx_ioapic_set(&e->vm, pins[i], true), HV_ERR_RANGE);
+		assert_int_equal(e->vm.ioapic.level, 0);
+	}
+}
+
 static void test_vmx_apic_ignores_hostile_accesses(void **state)
 {
 	struct apic_env *e = *state;
@@ -222,6 +234,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmx_ioapic_edge_lines_deliver_on_rising_edges,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmx_ioapic_refuses_pins_past_the_last, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_vmx_apic_ignores_hostile_accesses, setup,
 						teardown),
 	};
