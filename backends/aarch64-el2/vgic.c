@@ -179,7 +179,7 @@ static void hv_el2_host_quiesce(uint32_t host)
 	PGICD(GICD_ICENABLER_ + host / 32 * 4) = bit;
 	PGICD(GICD_ICPENDR_ + host / 32 * 4) = bit;
 	PGICD(GICD_ICACTIVER_ + host / 32 * 4) = bit;
-	__asm__ volatile("dsb sy" ::: "memory");
+	HV_EL2_DSB();
 }
 
 /* Follow the guest's enables of its SPIs [first, first + 32) on the physical ones behind. */
