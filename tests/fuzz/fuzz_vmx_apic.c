@@ -66,9 +66,13 @@ static void check_ioapic(const struct hv_vmx_vm *xv)
 
 	CHECK(xv->ioapic.sel <= 0xff && xv->ioapic.id <= 0xf);
 	CHECK((xv->ioapic.level >> HV_VMX_IOAPIC_PINS) == 0);
-	for (i = 0; i < HV_VMX_IOAPIC_PINS; i++)
+	for (i = 0; i < HV_VMX_IOAPIC_PINS; i++) {
+		/* Remote IRR: a level interrupt delivered and not yet ended. */
+		CHECK(!(xv->ioapic.redir[i] & REDIR_REMOTE_IRR) ||
+		      (xv->ioapic.redir[i] & REDIR_LEVEL));
 		CHECK((xv->ioapic.redir[i] &
 		       ~(0xff00000000000000ull | 0x1afffull | REDIR_REMOTE_IRR)) == 0);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
