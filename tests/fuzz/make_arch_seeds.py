@@ -152,3 +152,38 @@ w('vmx_apic', 4, [1] + lapic_on + iw(0, 0x0f000000) + iw(1, 0) + iw(0x3f, 0xffff
   [3] + list(struct.pack('<HI', 0x10, 0)) + line(23, 1) + line(200, 1) + lw(0x3e0, 0xa) +
   lw(0x320, 0x30) + lw(0x380, 0xffffffff) + lr(0x390) + clock(0xffffffff) + lw(0x123, 5))
 
+
+# fuzz_el2_vgic: a vCPU-count byte, then operations: op byte (bits 0-2: distributor write,
+# read, redistributor write, read, line, entry and exit, the guest acting on a list register,
+# SGI/timer/migration; bits 3-5 the vCPU; bits 6-7 the width 1/2/4/8), then the operands
+# (u16 offset and u64 value for the distributor, u8 frame, u32 offset and u64 value for a
+# redistributor, u8 INTID and level for lines, u8 list register, u8 choice (+ u64 SGI value)).
+def gd(off, v, write=True, width=4):
+    wl = {1: 0, 2: 1, 4: 2, 8: 3}[width]
+    return [(0 if write else 1) | (wl << 6)] + list(struct.pack('<HQ', off, v))
+
+
+def gr(frame, off, v, write=True, width=4, cpu=0):
+    wl = {1: 0, 2: 1, 4: 2, 8: 3}[width]
+    return [(2 if write else 3) | (cpu << 3) | (wl << 6), frame] + list(struct.pack('<IQ', off, v))
+
+
+def vline(intid, level):
+    return [4, intid, level]
+
+
+def lr_act(n, cpu=0):
+    return [6 | (cpu << 3), n]
+
+
+dist_on = gd(0, 3) + gd(0x104, 0xffffffff) + gd(0x108, 0xffffffff) + gd(0xc08, 0xaaaaaaaa)
+redist_on = gr(0, 0x14, 0) + gr(0, 0x10100, 0xffffffff)
+w('el2_vgic', 1, [1] + dist_on + redist_on + gd(0x6000 + 8 * 40, 0, width=8) + vline(40, 1) +
+  [5] + lr_act(0) + lr_act(0) + vline(40, 0) + [5] + gd(0x200 + 4, 0, False) +
+  gd(0x420, 0x80808080) + gd(0x6000 + 8 * 40, 0, False, 8))
+w('el2_vgic', 2, [2] + dist_on + redist_on + gr(1, 0x14, 0) + gd(0x6000 + 8 * 33, 1, width=8) +
+  vline(33, 1) + vline(33, 0) + [5 | (1 << 3)] + lr_act(0, 1) + lr_act(0, 1) +
+  [7, 0] + list(struct.pack('<Q', (5 << 24) | 3)) + [5, 5 | (1 << 3)] + gr(1, 8, 0, False, 8))
+w('el2_vgic', 3, [1] + dist_on + redist_on + [vb for i in range(6) for vb in vline(32 + i, 1)] +
+  [5] + lr_act(0) + lr_act(1) + [7, 1, 7, 2, 5] + gd(0xffe8, 0, False) + gd(4, 0, False) +
+  gr(0, 0x10400 + 27, 0x40, width=1) + gd(0x6004 + 8 * 40, 0x12345678) + gd(0x181, 1, width=1))
