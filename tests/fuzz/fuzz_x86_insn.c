@@ -289,7 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(bytes, in.p, len);
 
 	/* The arithmetic on its own, whatever the decode gives. */
-	check_alu((enum hv__x86_mmio_op)(HV__X86_OP_ADD + (sel >> 2) % 13),
+	check_alu((enum hv__x86_mmio_op)(HV__X86_OP_ADD + (sel >> 2) % 14),
 		  1u << ((rflags >> 32) & 3), reg, mem, rflags);
 
 	memset(&d, 0xcc, sizeof(d));
