@@ -172,6 +172,7 @@ struct hv_el2_vm {
 
 /* el2_entry.S */
 extern char hv_el2_vectors[];
+#ifndef HV_EL2_HOSTED
 /* Enter the guest of c; returns how it left: 0 synchronous, 1 IRQ, 2 FIQ, 3 SError. */
 static inline uint64_t hv_el2_enter(struct hv_el2_vcpu *c)
 {
@@ -187,6 +188,7 @@ static inline uint64_t hv_el2_enter(struct hv_el2_vcpu *c)
 			   "x24", "x25", "x26", "x27", "x28", "x30", "memory", "cc");
 	return x0;
 }
+#endif
 #define HV_EL2_EXIT_SYNC 0u
 #define HV_EL2_EXIT_IRQ 1u
 #define HV_EL2_EXIT_FIQ 2u
@@ -227,6 +229,24 @@ uint32_t hv_el2_lr_count(void);
 /* el2.c */
 void hv_el2_wake(struct hv_el2_vcpu *c);
 
+#ifdef HV_EL2_HOSTED
+/*
+ * A hosted build of the model code (vgic.c under a fuzzer or a unit test): system registers,
+ * named by their encoding as the asm would name them, go to functions the program provides;
+ * barriers are no-ops. HV_EL2_PHYS_GICD then names memory the program owns.
+ */
+uint64_t hv_el2_hosted_mrs(const char *reg);
+void hv_el2_hosted_msr(const char *reg, uint64_t val);
+#define HV_EL2_MRS(reg) hv_el2_hosted_mrs(#reg)
+#define HV_EL2_MSR(reg, val) hv_el2_hosted_msr(#reg, (uint64_t)(val))
+#define HV_EL2_ISB() ((void)0)
+#define HV_EL2_DSB() ((void)0)
+
+static inline uint64_t hv_el2_mpidr(void)
+{
+	return HV_EL2_MRS(mpidr_el1) & 0xff00ffffffull;
+}
+#else
 static inline uint64_t hv_el2_mpidr(void)
 {
 	uint64_t v;
@@ -243,5 +263,7 @@ static inline uint64_t hv_el2_mpidr(void)
 	})
 #define HV_EL2_MSR(reg, val) __asm__ volatile("msr " #reg ", %0" ::"r"((uint64_t)(val)))
 #define HV_EL2_ISB() __asm__ volatile("isb" ::: "memory")
+#define HV_EL2_DSB() __asm__ volatile("dsb sy" ::: "memory")
+#endif
 
 #endif /* HV_EL2_H */

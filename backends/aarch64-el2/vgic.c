@@ -179,7 +179,7 @@ static void hv_el2_host_quiesce(uint32_t host)
 	PGICD(GICD_ICENABLER_ + host / 32 * 4) = bit;
 	PGICD(GICD_ICPENDR_ + host / 32 * 4) = bit;
 	PGICD(GICD_ICACTIVER_ + host / 32 * 4) = bit;
-	__asm__ volatile("dsb sy" ::: "memory");
+	HV_EL2_DSB();
 }
 
 /* Follow the guest's enables of its SPIs [first, first + 32) on the physical ones behind. */
@@ -656,11 +656,18 @@ static void hv_el2_gicd(struct hv_el2_vm *v, uint64_t off, bool w, uint32_t widt
 	if (off & (width - 1))
 		goto out; /* unaligned: RAZ/WI, as the GIC's registers are naturally aligned */
 	if (off >= GICD_IROUTER + 8 * 32 && off < GICD_IROUTER + 8 * HV_EL2_NIRQ) {
+		/* 64 bits, or 32 bits to either half (an AArch32 guest writes it so). */
+		uint32_t shift = (uint32_t)(off & 4) * 8;
+		uint64_t m = width == 8 ? ~0ull : 0xffffffffull << shift;
+
 		n = (uint32_t)((off - GICD_IROUTER) / 8) - 32;
+		if (width < 4)
+			goto out; /* RAZ/WI */
 		if (w)
-			v->spi_route[n] = val & 0xff00ffffffull;
+			v->spi_route[n] =
+				((v->spi_route[n] & ~m) | ((val << shift) & m)) & 0xff00ffffffull;
 		else
-			val = v->spi_route[n];
+			val = (v->spi_route[n] & m) >> shift;
 		goto out;
 	}
 	if (off >= GICD_IPRIORITYR + 32 && off < GICD_IPRIORITYR + HV_EL2_NIRQ) {

@@ -308,7 +308,8 @@ static void hv_vmx_ioapic_service(struct hv_vmx_vm *xv, uint32_t pin, bool edge)
 	struct hv_vmx_vcpu *t = NULL;
 	size_t i;
 
-	if ((e & REDIR_MASKED) || !asserted)
+	/* Only fixed and lowest-priority delivery: others are not sent, nor wait for an EOI. */
+	if ((e & REDIR_MASKED) || !asserted || ((e >> 8) & 7) > 1)
 		return;
 	if (e & REDIR_LEVEL) {
 		if (e & REDIR_REMOTE_IRR)
@@ -317,8 +318,6 @@ static void hv_vmx_ioapic_service(struct hv_vmx_vm *xv, uint32_t pin, bool edge)
 	} else if (!edge) {
 		return;
 	}
-	if (((e >> 8) & 7) > 1)
-		return; /* only fixed and lowest-priority delivery */
 	for (i = 0; i < HV_VMX_MAX_VCPUS && t == NULL; i++)
 		if (xv->vcpus[i] != NULL &&
 		    hv_vmx_lapic_is_dest(&xv->vcpus[i]->lapic, dest, (e & (1ull << 11)) != 0))
@@ -331,11 +330,13 @@ static void hv_vmx_ioapic_service(struct hv_vmx_vm *xv, uint32_t pin, bool edge)
 
 hv_status_t hv_vmx_ioapic_set(struct hv_vmx_vm *xv, uint32_t pin, bool level)
 {
-	uint32_t bit = 1u << pin;
+	uint32_t bit;
 	bool rising;
 
+	/* Checked before the shift: pins past 31 would shift out of the word. */
 	if (pin >= HV_VMX_IOAPIC_PINS)
 		return HV_ERR_RANGE;
+	bit = 1u << pin;
 	rising = level && !(xv->ioapic.level & bit);
 	if (level)
 		xv->ioapic.level |= bit;
@@ -384,8 +385,14 @@ void hv_vmx_ioapic_access(struct hv_vmx_vm *xv, uint32_t off, bool is_write, uin
 			if (is_write && (sel & 1)) {
 				*e = (*e & 0xffffffffull) | (uint64_t)(v & 0xff000000u) << 32;
 			} else if (is_write) {
-				/* Delivery status and remote IRR are read-only. */
+				/*
+				 * Delivery status and remote IRR are read-only, but an edge-triggered
+				 * pin has no remote IRR: Linux ends a level interrupt on IOAPICs
+				 * without an EOI register by switching the pin to edge and back.
+				 */
 				*e = (*e & ~0x1afffull) | (v & 0x1afffu);
+				if (!(*e & REDIR_LEVEL))
+					*e &= ~REDIR_REMOTE_IRR;
 				hv_vmx_ioapic_service(xv, pin, false);
 			}
 			r = (sel & 1) ? (uint32_t)(*e >> 32) : (uint32_t)*e;

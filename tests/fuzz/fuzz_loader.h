@@ -2,7 +2,7 @@
 /*
  * Shared by the loader fuzz targets: a PC-like VM (RAM [0, 0xA0000) and [1 MiB, 32 MiB), a
  * ROM at 0xE0000) on a backend that does nothing but accept registers, which the null
- * backend of fuzz_support.h does not.
+ * backend of fuzz_support.h does not; the same backend as AArch64 for the arm64 loader.
  */
 #ifndef HV_FUZZ_LOADER_H
 #define HV_FUZZ_LOADER_H
@@ -100,26 +100,33 @@ static hv_status_t fl_restore(void *cs, const void *snap)
 	return HV_OK;
 }
 
-static const struct hv_backend fl_backend = {
-	.version = HV__BACKEND_VERSION,
-	.name = "fuzz-loader",
-	.arch = HV_ARCH_X86_64,
-	.check = fl_ok,
-	.caps = fl_caps,
-	.vm_init = fl_vm_init,
-	.vm_fini = fl_vm_fini,
-	.vcpu_init = fl_vcpu_init,
-	.vcpu_fini = fl_vcpu_fini,
-	.map = fl_map,
-	.unmap = fl_map,
-	.kick = fl_kick,
-	.get_regs = fl_get_regs,
-	.set_regs = fl_set_regs,
-	.save = fl_save,
-	.restore = fl_restore,
-};
+/* clang-format off */
+#define FL_BACKEND(arch_)                       \
+	{                                       \
+		.version = HV__BACKEND_VERSION, \
+		.name = "fuzz-loader",          \
+		.arch = (arch_),                \
+		.check = fl_ok,                 \
+		.caps = fl_caps,                \
+		.vm_init = fl_vm_init,          \
+		.vm_fini = fl_vm_fini,          \
+		.vcpu_init = fl_vcpu_init,      \
+		.vcpu_fini = fl_vcpu_fini,      \
+		.map = fl_map,                  \
+		.unmap = fl_map,                \
+		.kick = fl_kick,                \
+		.get_regs = fl_get_regs,        \
+		.set_regs = fl_set_regs,        \
+		.save = fl_save,                \
+		.restore = fl_restore,          \
+	}
+/* clang-format on */
 
-static void fl_map_region(hv_vm_t *vm, hv_region_type_t type, uint64_t gpa, uint64_t size)
+static const struct hv_backend fl_backend = FL_BACKEND(HV_ARCH_X86_64);
+/* For the arm64 loader: the same, AArch64. */
+static const struct hv_backend fl_backend_arm64 = FL_BACKEND(HV_ARCH_AARCH64);
+
+static inline void fl_map_region(hv_vm_t *vm, hv_region_type_t type, uint64_t gpa, uint64_t size)
 {
 	hv_region_config_t r = HV_REGION_CONFIG_INIT;
 
@@ -130,7 +137,7 @@ static void fl_map_region(hv_vm_t *vm, hv_region_type_t type, uint64_t gpa, uint
 		abort();
 }
 
-static hv_vm_t *fl_vm_create(void)
+static inline hv_vm_t *fl_vm_create(void)
 {
 	hv_vm_config_t cfg = HV_VM_CONFIG_INIT;
 	hv_vcpu_t *vcpu;

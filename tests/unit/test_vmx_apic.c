@@ -180,6 +180,51 @@ static void test_vmx_ioapic_edge_lines_deliver_on_rising_edges(void **state)
 	assert_int_equal(hv_vmx_ioapic_set(&e->vm, 24, true), HV_ERR_RANGE);
 }
 
+static void test_vmx_ioapic_switching_to_edge_clears_remote_irr(void **state)
+{
+	struct apic_env *e = *state;
+
+	lapic_w(e, 0xf0, 0x1ff);
+	ioapic_w(e, 0x18, 0x8061); /* pin 4, level, vector 0x61 */
+	hv_vmx_ioapic_set(&e->vm, 4, true);
+	assert_true(ioapic_r(e, 0x18) & (1u << 14));
+	/* The interrupt is lost (say the vCPU was reset): its EOI never comes. */
+	hv_vmx_lapic_reset(&e->cpu);
+	lapic_w(e, 0xf0, 0x1ff);
+	/* Linux's EOI for an IOAPIC version 0x11: edge, then level again. */
+	ioapic_w(e, 0x18, 0x10061);
+	assert_false(ioapic_r(e, 0x18) & (1u << 14));
+	ioapic_w(e, 0x18, 0x8061);
+	assert_int_equal(hv_vmx_lapic_pending(&e->cpu), 0x61);
+	assert_true(ioapic_r(e, 0x18) & (1u << 14));
+}
+
+static void test_vmx_ioapic_undelivered_modes_leave_remote_irr_clear(void **state)
+{
+	struct apic_env *e = *state;
+
+	lapic_w(e, 0xf0, 0x1ff);
+	hv_vmx_ioapic_set(&e->vm, 5, true);
+	ioapic_w(e, 0x1a, 0x8000 | (2u << 8) | 0x62); /* pin 5, level, SMI: not emulated */
+	assert_int_equal(hv_vmx_lapic_pending(&e->cpu), -1);
+	assert_false(ioapic_r(e, 0x1a) & (1u << 14));
+	/* Once fixed delivery is chosen, the line still high is delivered. */
+	ioapic_w(e, 0x1a, 0x8062);
+	assert_int_equal(hv_vmx_lapic_pending(&e->cpu), 0x62);
+}
+
+static void test_vmx_ioapic_refuses_pins_past_the_last(void **state)
+{
+	struct apic_env *e = *state;
+	static const uint32_t pins[] = { 24, 31, 32, 40, 200, 0xffffffffu };
+	size_t i;
+
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		assert_int_equal(hv_vmx_ioapic_set(&e->vm, pins[i], true), HV_ERR_RANGE);
+		assert_int_equal(e->vm.ioapic.level, 0);
+	}
+}
+
 static void test_vmx_apic_ignores_hostile_accesses(void **state)
 {
 	struct apic_env *e = *state;
@@ -222,6 +267,12 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmx_ioapic_edge_lines_deliver_on_rising_edges,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmx_ioapic_switching_to_edge_clears_remote_irr,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_vmx_ioapic_undelivered_modes_leave_remote_irr_clear, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmx_ioapic_refuses_pins_past_the_last, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_vmx_apic_ignores_hostile_accesses, setup,
 						teardown),
 	};
