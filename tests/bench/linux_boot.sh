@@ -50,16 +50,7 @@ eval "$("$root/scripts/fetch-guests.sh" --env)"
 "$root/scripts/kvm-harness/build-hvrun.sh" --build "$build" --out "$work/b/hvrun"
 "${CC:-gcc}" -O2 -static -o "$work/b/bootclock" "$root/scripts/kvm-harness/bootclock.c"
 cp "$HVLIB_VMLINUZ" "$work/b/l2/vmlinuz"
-# The ELF inside the bzImage: setup sectors, then the payload at payload_offset.
-u8() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
-u32() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
-sects="$(u8 "$HVLIB_VMLINUZ" $((0x1f1)))"
-[ "$sects" -eq 0 ] && sects=4
-poff="$(u32 "$HVLIB_VMLINUZ" $((0x248)))"
-plen="$(u32 "$HVLIB_VMLINUZ" $((0x24c)))"
-tail -c +$(((sects + 1) * 512 + poff + 1)) "$HVLIB_VMLINUZ" | head -c "$plen" |
-	xz -dc 2>/dev/null >"$work/b/l2/vmlinux" || true # xz notes the padding after the stream
-head -c 4 "$work/b/l2/vmlinux" | grep -q ELF || { echo "cannot extract vmlinux from $HVLIB_VMLINUZ" >&2; exit 1; }
+"$root/scripts/extract-vmlinux.sh" "$HVLIB_VMLINUZ" "$work/b/l2/vmlinux"
 "$root/scripts/kvm-harness/mk-initramfs.sh" --out "$work/b/l2/initramfs.cpio.gz" 2>/dev/null
 cat >"$work/b/bench.sh" <<EOF
 #!/bin/sh
