@@ -35,6 +35,21 @@ need() {
 	fi
 }
 
+# expect LOG FLAGS LINE...: each LINE must appear in LOG (grep -F, plus FLAGS: "" or -x for
+# whole lines); says which were seen, sets status=1 for each one that was not.
+expect() {
+	local log="$1" flags="$2" line
+	shift 2
+	for line in "$@"; do
+		# shellcheck disable=SC2086 # FLAGS is empty or one option
+		if grep -a -q -F $flags -- "$line" "$log"; then
+			echo "seen: $line"
+		else
+			echo "FAIL: not seen: $line"
+			status=1
+		fi
+	done
+}
 # bochs <iso> <log>: one simulation; the firmware ends it by writing "Shutdown" to port 0x8900.
 run_bochs() {
 	local iso="$1" log="$2" model="${3:-corei7_skylake_x}" dir
@@ -116,14 +131,7 @@ check)
 		grep -a "^RESULT $scenario" "$log" || echo "  (no verdict for $scenario)"
 		status=1
 	fi
-	for line in "$@"; do
-		if grep -a -q -F -- "$line" "$log"; then
-			echo "seen: $line"
-		else
-			echo "FAIL: not seen: $line"
-			status=1
-		fi
-	done
+	expect "$log" "" "$@"
 	exit $status
 	;;
 refuse)
@@ -134,14 +142,7 @@ refuse)
 	log="$out/bochs-$model.log"
 	run_bochs "$out/hvfw.iso" "$log" "$model"
 	status=0
-	for line in "RESULT backend FAIL: x86-vmx: HV_ERR_NO_BACKEND" "$@"; do
-		if grep -a -q -F -- "$line" "$log"; then
-			echo "seen: $line"
-		else
-			echo "FAIL: not seen: $line"
-			status=1
-		fi
-	done
+	expect "$log" "" "RESULT backend FAIL: x86-vmx: HV_ERR_NO_BACKEND" "$@"
 	exit $status
 	;;
 linux)
@@ -158,17 +159,9 @@ linux)
 	work="$out/linux"
 	rm -rf "$work"
 	mkdir -p "$work/iso/boot/grub"
-	# The ELF inside the bzImage (setup sectors, then the payload at payload_offset): booted
-	# through PVH, the guest does not spend billions of emulated instructions decompressing.
-	u8() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
-	u32() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
-	sects="$(u8 "$HVLIB_VMLINUZ" $((0x1f1)))"
-	[ "$sects" -eq 0 ] && sects=4
-	poff="$(u32 "$HVLIB_VMLINUZ" $((0x248)))"
-	plen="$(u32 "$HVLIB_VMLINUZ" $((0x24c)))"
-	tail -c +$(((sects + 1) * 512 + poff + 1)) "$HVLIB_VMLINUZ" | head -c "$plen" |
-		xz -dc 2>/dev/null >"$work/iso/boot/vmlinux" # xz notes the padding after the stream
-	head -c 4 "$work/iso/boot/vmlinux" | grep -q ELF ||
+	# The ELF inside the bzImage, booted through PVH: the guest does not spend billions of
+	# emulated instructions decompressing.
+	"$root/scripts/extract-vmlinux.sh" "$HVLIB_VMLINUZ" "$work/iso/boot/vmlinux" ||
 		{ echo "FAIL: cannot extract vmlinux from $HVLIB_VMLINUZ"; exit 1; }
 	# The firmware gives the guest a virtio-blk disk whose first line the guest prints.
 	"$root/scripts/kvm-harness/mk-initramfs.sh" --marker HVLIB-VMX \
@@ -192,15 +185,8 @@ linux)
 	echo "Bochs ran $(($(date +%s) - start)) s (exit $rc)"
 	grep -a -E '^(linux:|RESULT|ALL DONE|HOST EXCEPTION|PANIC)' "$log"
 	status=0
-	for line in "RESULT linux PASS" "[linux] HVLIB-VMX-INIT" "[linux] HVLIB-VMX-DISK-OK" \
-		"[linux] HVLIB-VMX-EXIT status=0"; do
-		if grep -a -q -x -F -- "$line" "$log"; then
-			echo "seen: $line"
-		else
-			echo "FAIL: not seen: $line"
-			status=1
-		fi
-	done
+	expect "$log" -x "RESULT linux PASS" "[linux] HVLIB-VMX-INIT" "[linux] HVLIB-VMX-DISK-OK" \
+		"[linux] HVLIB-VMX-EXIT status=0"
 	# Both vCPUs came up (the firmware gives the guest two, time-sliced on one core).
 	if grep -a -q -E '^\[linux\] HVLIB-VMX-NPROC n=2( |$)' "$log"; then
 		echo "seen: [linux] HVLIB-VMX-NPROC n=2"
