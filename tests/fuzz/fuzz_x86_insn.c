@@ -13,6 +13,7 @@
 
 #include "fuzz_support.h"
 #include "arch/x86/insn.h"
+#include "../support/x86_host_alu.h"
 
 #define CHECK(c)                 \
 	do {                     \
@@ -31,109 +32,13 @@ static bool width_ok(unsigned w)
 }
 
 #if defined(__x86_64__)
-/*
- * The CPU's result and arithmetic flags for op on a and b of `width` bytes, the flags loaded
- * from *fl first. The stack pointer steps over the red zone before the pushes.
- */
-#define CPU_FLAGS_IN(f) (((f)&HV__X86_FLAGS_ARITH) | 0x202)
-#define CPU2(insn, T)                                                             \
-	do {                                                                      \
-		T x_ = (T)a, y_ = (T)b;                                           \
-		__asm__ volatile("sub $128, %%rsp\n\tpush %[f]\n\tpopfq\n\t" insn \
-				 " %[y], %[x]\n\t"                                \
-				 "pushfq\n\tpop %[f]\n\tadd $128, %%rsp"          \
-				 : [x] "+q"(x_), [f] "+r"(f)                      \
-				 : [y] "q"(y_)                                    \
-				 : "cc", "memory");                               \
-		r = x_;                                                           \
-	} while (0)
-#define CPU1(insn, T)                                                                         \
-	do {                                                                                  \
-		T x_ = (T)a;                                                                  \
-		__asm__ volatile("sub $128, %%rsp\n\tpush %[f]\n\tpopfq\n\t" insn " %[x]\n\t" \
-				 "pushfq\n\tpop %[f]\n\tadd $128, %%rsp"                      \
-				 : [x] "+q"(x_), [f] "+r"(f)                                  \
-				 :                                                            \
-				 : "cc", "memory");                                           \
-		r = x_;                                                                       \
-	} while (0)
-#define CPU_W(M, insn)                     \
-	do {                               \
-		switch (width) {           \
-		case 1:                    \
-			M(insn, uint8_t);  \
-			break;             \
-		case 2:                    \
-			M(insn, uint16_t); \
-			break;             \
-		case 4:                    \
-			M(insn, uint32_t); \
-			break;             \
-		default:                   \
-			M(insn, uint64_t); \
-			break;             \
-		}                          \
-	} while (0)
-
-static uint64_t cpu_alu(enum hv__x86_mmio_op op, unsigned width, uint64_t a, uint64_t b,
-			uint64_t *fl)
-{
-	uint64_t f = CPU_FLAGS_IN(*fl), r = 0;
-
-	switch (op) {
-	case HV__X86_OP_ADD:
-		CPU_W(CPU2, "add");
-		break;
-	case HV__X86_OP_OR:
-		CPU_W(CPU2, "or");
-		break;
-	case HV__X86_OP_ADC:
-		CPU_W(CPU2, "adc");
-		break;
-	case HV__X86_OP_SBB:
-		CPU_W(CPU2, "sbb");
-		break;
-	case HV__X86_OP_AND:
-		CPU_W(CPU2, "and");
-		break;
-	case HV__X86_OP_SUB:
-		CPU_W(CPU2, "sub");
-		break;
-	case HV__X86_OP_XOR:
-		CPU_W(CPU2, "xor");
-		break;
-	case HV__X86_OP_CMP:
-		CPU_W(CPU2, "cmp");
-		break;
-	case HV__X86_OP_TEST:
-		CPU_W(CPU2, "test");
-		break;
-	case HV__X86_OP_INC:
-		CPU_W(CPU1, "inc");
-		break;
-	case HV__X86_OP_DEC:
-		CPU_W(CPU1, "dec");
-		break;
-	case HV__X86_OP_NOT:
-		CPU_W(CPU1, "not");
-		break;
-	case HV__X86_OP_NEG:
-		CPU_W(CPU1, "neg");
-		break;
-	default:
-		return b;
-	}
-	*fl = f;
-	return r & mask(width);
-}
-
 /* hv__x86_alu() against the CPU: same result (where there is one) and the same flags. */
 static void check_alu(enum hv__x86_mmio_op op, unsigned width, uint64_t a, uint64_t b,
 		      uint64_t rflags)
 {
-	uint64_t fl = rflags, cf = CPU_FLAGS_IN(rflags);
+	uint64_t fl = rflags, cf = rflags;
 	uint64_t r = hv__x86_alu(op, width, a, b, &fl);
-	uint64_t cr = cpu_alu(op, width, a & mask(width), b & mask(width), &cf);
+	uint64_t cr = hv_test_host_alu(op, width, a & mask(width), b & mask(width), &cf);
 	uint64_t defined = HV__X86_FLAGS_ARITH;
 
 	/* AF after a logic op is undefined on the CPU. */

@@ -3,6 +3,7 @@
 #include "test_support.h"
 
 #include "arch/x86/insn.h"
+#include "x86_host_alu.h"
 
 #define DECODE(mode, ...)                                                                  \
 	({                                                                                 \
@@ -367,121 +368,8 @@ static void test_x86_insn_one_operand_ops(void **state)
 }
 
 #if defined(__x86_64__)
-/* The same operation on the host CPU: result and flags (the red zone is left alone). */
-#define HOST_OP(name, insn)                                                                       \
-	static uint64_t host_##name(unsigned w, uint64_t a, uint64_t b, uint64_t *flags)          \
-	{                                                                                         \
-		uint64_t f = (*flags & HV__X86_FLAGS_ARITH) | 0x202;                              \
-		switch (w) {                                                                      \
-		case 1: {                                                                         \
-			uint8_t x = (uint8_t)a, y = (uint8_t)b;                                   \
-			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "b %[y],%[x];" \
-					 " pushfq; pop %[f]; add $128,%%rsp"                      \
-					 : [x] "+q"(x), [f] "+r"(f)                               \
-					 : [y] "q"(y)                                             \
-					 : "cc", "memory");                                       \
-			a = x;                                                                    \
-			break;                                                                    \
-		}                                                                                 \
-		case 2: {                                                                         \
-			uint16_t x = (uint16_t)a, y = (uint16_t)b;                                \
-			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "w %[y],%[x];" \
-					 " pushfq; pop %[f]; add $128,%%rsp"                      \
-					 : [x] "+r"(x), [f] "+r"(f)                               \
-					 : [y] "r"(y)                                             \
-					 : "cc", "memory");                                       \
-			a = x;                                                                    \
-			break;                                                                    \
-		}                                                                                 \
-		case 4: {                                                                         \
-			uint32_t x = (uint32_t)a, y = (uint32_t)b;                                \
-			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "l %[y],%[x];" \
-					 " pushfq; pop %[f]; add $128,%%rsp"                      \
-					 : [x] "+r"(x), [f] "+r"(f)                               \
-					 : [y] "r"(y)                                             \
-					 : "cc", "memory");                                       \
-			a = x;                                                                    \
-			break;                                                                    \
-		}                                                                                 \
-		default:                                                                          \
-			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "q %[y],%[x];" \
-					 " pushfq; pop %[f]; add $128,%%rsp"                      \
-					 : [x] "+r"(a), [f] "+r"(f)                               \
-					 : [y] "r"(b)                                             \
-					 : "cc", "memory");                                       \
-			break;                                                                    \
-		}                                                                                 \
-		*flags = f;                                                                       \
-		return a;                                                                         \
-	}
-/* One operand: the same, b unused. */
-#define HOST_OP1(name, insn)                                                                 \
-	static uint64_t host_##name(unsigned w, uint64_t a, uint64_t b, uint64_t *flags)     \
-	{                                                                                    \
-		uint64_t f = (*flags & HV__X86_FLAGS_ARITH) | 0x202;                         \
-		(void)b;                                                                     \
-		switch (w) {                                                                 \
-		case 1: {                                                                    \
-			uint8_t x = (uint8_t)a;                                              \
-			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "b %[x];" \
-					 " pushfq; pop %[f]; add $128,%%rsp"                 \
-					 : [x] "+q"(x), [f] "+r"(f)                          \
-					 :                                                   \
-					 : "cc", "memory");                                  \
-			a = x;                                                               \
-			break;                                                               \
-		}                                                                            \
-		case 2: {                                                                    \
-			uint16_t x = (uint16_t)a;                                            \
-			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "w %[x];" \
-					 " pushfq; pop %[f]; add $128,%%rsp"                 \
-					 : [x] "+r"(x), [f] "+r"(f)                          \
-					 :                                                   \
-					 : "cc", "memory");                                  \
-			a = x;                                                               \
-			break;                                                               \
-		}                                                                            \
-		case 4: {                                                                    \
-			uint32_t x = (uint32_t)a;                                            \
-			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "l %[x];" \
-					 " pushfq; pop %[f]; add $128,%%rsp"                 \
-					 : [x] "+r"(x), [f] "+r"(f)                          \
-					 :                                                   \
-					 : "cc", "memory");                                  \
-			a = x;                                                               \
-			break;                                                               \
-		}                                                                            \
-		default:                                                                     \
-			__asm__ volatile("sub $128,%%rsp; push %[f]; popfq; " insn "q %[x];" \
-					 " pushfq; pop %[f]; add $128,%%rsp"                 \
-					 : [x] "+r"(a), [f] "+r"(f)                          \
-					 :                                                   \
-					 : "cc", "memory");                                  \
-			break;                                                               \
-		}                                                                            \
-		*flags = f;                                                                  \
-		return a;                                                                    \
-	}
-HOST_OP1(inc, "inc")
-HOST_OP1(dec, "dec")
-HOST_OP1(not, "not")
-HOST_OP1(neg, "neg")
-HOST_OP(add, "add")
-HOST_OP(or, "or")
-HOST_OP(adc, "adc")
-HOST_OP(sbb, "sbb")
-HOST_OP(and, "and")
-HOST_OP(sub, "sub")
-HOST_OP(xor, "xor")
-HOST_OP(cmp, "cmp")
-HOST_OP(test, "test")
-
 static void test_x86_insn_alu_matches_the_host_cpu(void **state)
 {
-	static uint64_t (*const host[])(unsigned, uint64_t, uint64_t, uint64_t *) = {
-		host_add, host_or,   host_adc,        host_sbb, host_and, host_sub, host_xor,
-		host_cmp, host_test, NULL /* XCHG */, host_inc, host_dec, host_not, host_neg,
-	};
 	static const uint64_t edges[] = { 0,
 					  1,
 					  0x7f,
@@ -521,7 +409,8 @@ static void test_x86_insn_alu_matches_the_host_cpu(void **state)
 				fl_cpu = fl_in;
 				r_ours = hv__x86_alu((enum hv__x86_mmio_op)op, widths[wi], a, b,
 						     &fl_ours);
-				r_cpu = host[op - HV__X86_OP_ADD](widths[wi], a, b, &fl_cpu);
+				r_cpu = hv_test_host_alu((enum hv__x86_mmio_op)op, widths[wi], a,
+							 b, &fl_cpu);
 				if ((fl_ours & mask) != (fl_cpu & mask) ||
 				    (op != HV__X86_OP_CMP && op != HV__X86_OP_TEST &&
 				     r_ours != r_cpu))
