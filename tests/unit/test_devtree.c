@@ -90,6 +90,9 @@ static void test_devtree_describe_refuses_what_it_cannot_describe(void **state)
 	assert_int_equal(hv_arm64_fdt_describe(vm, &d), HV_OK);
 	d.struct_size = 8;
 	assert_int_equal(hv_arm64_fdt_describe(vm, &d), HV_ERR_ABI);
+	d.struct_size = sizeof(d);
+	assert_int_equal(hv_vm_start(vm), HV_OK);
+	assert_int_equal(hv_arm64_fdt_describe(vm, &d), HV_ERR_STATE);
 	hv_vm_destroy(x86);
 	hv_vm_destroy(vm);
 }

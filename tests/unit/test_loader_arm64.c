@@ -130,6 +130,9 @@ static void test_loader_arm64_refuses_bad_headers(void **state)
 			 HV_ERR_INVALID_ARG);
 	assert_int_equal(hv_arm64_image_load(vm, NULL, sizeof(img), RAM_BASE, NULL),
 			 HV_ERR_INVALID_ARG);
+	image_make(img, 0, 0x1000, 0); /* a good image, but the VM runs */
+	assert_int_equal(hv_vm_start(vm), HV_OK);
+	assert_int_equal(hv_arm64_image_load(vm, img, sizeof(img), RAM_BASE, NULL), HV_ERR_STATE);
 	hv_vm_destroy(vm);
 }
 
